@@ -1,0 +1,37 @@
+// Package extract finds who wants what in an inquiry's decoded text:
+// catalog models, quantities (with container conversions), Incoterms,
+// payment terms, target price, wanted delivery time, and the buyer's
+// identity (company, contact, address, phone, website, country, language).
+package extract
+
+// Fields are what an inquiry says. Zero values mean "not found".
+type Fields struct {
+	Models []string `json:"models"` // catalog models, e.g. "ER-K200", "parts"
+	// OtherProducts names products asked for that are not in our range
+	// (matched from supplier.not_made), e.g. "hoverboard".
+	OtherProducts []string `json:"other_products,omitempty"`
+	// Quantity is the total number of pieces asked for as an order
+	// (containers converted); nil when none or only "for reference".
+	Quantity *int `json:"quantity"`
+	// ModelQuantity is the quantity per model where the text says it.
+	ModelQuantity map[string]int `json:"model_quantity,omitempty"`
+
+	Incoterm    string   `json:"incoterm"` // FOB, CIF, EXW, DDP, ...
+	Payment     []string `json:"payment"`  // T/T, L/C, D/P, PayPal, ...
+	TargetPrice *float64 `json:"target_price"`
+	// TargetPriceModel is the model the target price is for, if known.
+	TargetPriceModel string `json:"target_price_model,omitempty"`
+	Currency         string `json:"currency"`
+	// DeliveryDays is the wanted delivery time in days from order, if
+	// the buyer asks for one.
+	DeliveryDays *int `json:"delivery_days"`
+
+	Company string `json:"company"`
+	Contact string `json:"contact"`
+	Address string `json:"address"`
+	Phone   string `json:"phone"`
+	Website string `json:"website"`
+	Country string `json:"country"` // ISO 3166 alpha-2, upper case
+	// Language is the ISO 639-1 code of the new text.
+	Language string `json:"language"`
+}
