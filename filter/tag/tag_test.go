@@ -1,0 +1,56 @@
+package tag
+
+import (
+	"net/mail"
+	"strings"
+	"testing"
+
+	"github.com/tradesift/tradesift/filter/judge"
+)
+
+func TestBlockInquiry(t *testing.T) {
+	v := judge.Verdict{BuyerType: "intel-probe", ProbeKind: "competitor", Grade: "D", ReplyPlan: "guarded", Rep: "lily.chen"}
+	for i := 0; i < 20; i++ {
+		v.Signals = append(v.Signals, judge.Signal{Name: "asks-dealer-discount-" + strings.Repeat("x", i), Weight: 1.5})
+	}
+	got := string(Block(v, []string{"dkim=fail", "spf=pass"}))
+	for _, want := range []string{"X-Buyer-Type: intel-probe\r\n", "X-Grade: D\r\n", "X-Reply-Plan: guarded\r\n", "X-Buyer-Rep: lily.chen\r\n", "X-Buyer-Signals: competitor, asks-dealer-discount-(+1.5),"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("block lacks %q:\n%s", want, got)
+		}
+	}
+	for _, line := range strings.Split(got, "\r\n") {
+		if len(line) > maxLine {
+			t.Errorf("line longer than %d: %q", maxLine, line)
+		}
+	}
+	// The block parses as a header and the folded value unfolds to the list.
+	msg, err := mail.ReadMessage(strings.NewReader(got + "\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := msg.Header.Get("X-Buyer-Signals")
+	if n := len(strings.Split(sig, ", ")); n != 23 {
+		t.Errorf("X-Buyer-Signals has %d items, want 23: %q", n, sig)
+	}
+}
+
+func TestBlockNone(t *testing.T) {
+	v := judge.Verdict{BuyerType: "none", Grade: "A", ReplyPlan: "quote", Signals: []judge.Signal{{Name: "newsletter", Weight: 3}}}
+	got := string(Block(v, nil))
+	if got != "X-Buyer-Type: none\r\n" {
+		t.Errorf("none block = %q", got)
+	}
+	got = string(Block(judge.Verdict{}, []string{"classifier-error"}))
+	if got != "X-Buyer-Type: none\r\nX-Buyer-Signals: classifier-error\r\n" {
+		t.Errorf("empty verdict block = %q", got)
+	}
+}
+
+func TestTokenStripsInjection(t *testing.T) {
+	v := judge.Verdict{BuyerType: "sourcing\r\nX-Evil: 1", Grade: "A", Rep: "kevin.wang\nBcc: x@y"}
+	got := string(Block(v, nil))
+	if strings.Contains(got, "X-Evil") && !strings.Contains(got, "sourcingX-Evil") || strings.Count(got, "\r\n") != 3 {
+		t.Errorf("header injection not neutralised: %q", got)
+	}
+}
