@@ -1,0 +1,133 @@
+// Package safeio is the one place for durable file writes: a file is written
+// to a temporary name in the same file system, fsynced, renamed over its
+// final name, and the directory is fsynced, so after WriteFile returns the
+// file is complete on disk under its final name, and after a crash at any
+// point there is either the whole new file or none (old content stays).
+//
+// The file-system calls go through the small FS interface so tests can
+// inject a failure at every step (as chasquid's safeio does).
+package safeio
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// File is the part of *os.File a durable write uses.
+type File interface {
+	io.Writer
+	Name() string
+	Sync() error
+	Close() error
+}
+
+// FS is the file-system operations a durable write needs. OS is the real
+// one; tests wrap it to fail at chosen steps.
+type FS interface {
+	CreateTemp(dir, pattern string) (File, error)
+	Rename(oldpath, newpath string) error
+	Remove(name string) error
+	// SyncDir fsyncs a directory so that renames and creations in it are
+	// durable.
+	SyncDir(dir string) error
+}
+
+// OS is the real file system.
+type OS struct{}
+
+// CreateTemp creates a new file in dir, mode 0600.
+func (OS) CreateTemp(dir, pattern string) (File, error) { return os.CreateTemp(dir, pattern) }
+
+// Rename renames atomically within one file system.
+func (OS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+// Remove removes a file.
+func (OS) Remove(name string) error { return os.Remove(name) }
+
+// SyncDir fsyncs dir.
+func (OS) SyncDir(dir string) error { return SyncDir(dir) }
+
+// Writer does durable writes. The zero value writes through the real file
+// system with the temporary file beside the target and syncs the directory.
+type Writer struct {
+	// FS is the file system; nil means OS{}.
+	FS FS
+	// TempDir holds the temporary file; "" means the target's directory.
+	// It must be on the same file system (Maildir: tmp/ then new/).
+	TempDir string
+	// NoDirSync leaves the final directory fsync to the caller, which
+	// must call SyncDir(dir) before it relies on the file (group commit:
+	// several writes share one directory fsync).
+	NoDirSync bool
+}
+
+// WriteFile durably writes the contents of r to dir/name and returns the
+// number of bytes written. r is streamed, never held in memory whole. On
+// error the temporary file is removed and dir/name is untouched.
+func (w Writer) WriteFile(dir, name string, r io.Reader) (int64, error) {
+	fsys := w.FS
+	if fsys == nil {
+		fsys = OS{}
+	}
+	tmpDir := w.TempDir
+	if tmpDir == "" {
+		tmpDir = dir
+	}
+	f, err := fsys.CreateTemp(tmpDir, ".tmp-"+name+"-*")
+	if err != nil {
+		return 0, fmt.Errorf("safeio: create temporary file: %w", err)
+	}
+	tmp := f.Name()
+	fail := func(step string, err error) (int64, error) {
+		_ = f.Close() // may be closed already; the first error is what counts
+		_ = fsys.Remove(tmp)
+		return 0, fmt.Errorf("safeio: %s %s: %w", step, filepath.Join(dir, name), err)
+	}
+	n, err := io.Copy(f, r)
+	if err != nil {
+		return fail("write", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail("fsync", err)
+	}
+	if err := f.Close(); err != nil {
+		return fail("close", err)
+	}
+	if err := fsys.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return fail("rename", err)
+	}
+	if !w.NoDirSync {
+		if err := fsys.SyncDir(dir); err != nil {
+			// The file is in place but maybe not durable; report it so the
+			// caller acknowledges nothing, and leave the file.
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// WriteFile durably writes data to dir/name on the real file system.
+func WriteFile(dir, name string, data []byte) error {
+	_, err := Writer{}.WriteFile(dir, name, bytes.NewReader(data))
+	return err
+}
+
+// SyncDir fsyncs a directory, making the creations, renames and removals in
+// it durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("safeio: fsync directory %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package safeio
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// faultFS fails the named step; everything else goes to the real OS.
+type faultFS struct {
+	OS
+	fail    string // create, write, sync, close, rename, syncdir
+	removed []string
+}
+
+var errInjected = errors.New("injected failure")
+
+type faultFile struct {
+	f    *os.File // not embedded: io.Copy must go through Write
+	fail string
+}
+
+func (f faultFile) Name() string { return f.f.Name() }
+
+func (f faultFile) Write(p []byte) (int, error) {
+	if f.fail == "write" {
+		return 0, errInjected
+	}
+	return f.f.Write(p)
+}
+
+func (f faultFile) Sync() error {
+	if f.fail == "sync" {
+		return errInjected
+	}
+	return f.f.Sync()
+}
+
+func (f faultFile) Close() error {
+	if f.fail == "close" {
+		f.f.Close()
+		return errInjected
+	}
+	return f.f.Close()
+}
+
+func (fs *faultFS) CreateTemp(dir, pattern string) (File, error) {
+	if fs.fail == "create" {
+		return nil, errInjected
+	}
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return faultFile{f, fs.fail}, nil
+}
+
+func (fs *faultFS) Rename(o, n string) error {
+	if fs.fail == "rename" {
+		return errInjected
+	}
+	return os.Rename(o, n)
+}
+
+func (fs *faultFS) Remove(name string) error {
+	fs.removed = append(fs.removed, name)
+	return os.Remove(name)
+}
+
+func (fs *faultFS) SyncDir(dir string) error {
+	if fs.fail == "syncdir" {
+		return errInjected
+	}
+	return SyncDir(dir)
+}
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteFile(dir, "a", []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(dir, "a", []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "a"))
+	if err != nil || string(got) != "two" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	assertOnly(t, dir, "a")
+}
+
+func TestWriteFileTempDir(t *testing.T) {
+	dir := t.TempDir()
+	tmp, dst := filepath.Join(dir, "tmp"), filepath.Join(dir, "new")
+	os.Mkdir(tmp, 0o700)
+	os.Mkdir(dst, 0o700)
+	n, err := Writer{TempDir: tmp}.WriteFile(dst, "m1", strings.NewReader("hello"))
+	if err != nil || n != 5 {
+		t.Fatal(n, err)
+	}
+	assertOnly(t, tmp)
+	assertOnly(t, dst, "m1")
+}
+
+// Every step that can fail leaves the old file untouched and no temporary
+// file behind (except a failed directory fsync: the rename happened).
+func TestWriteFileFaults(t *testing.T) {
+	for _, step := range []string{"create", "write", "sync", "close", "rename", "syncdir"} {
+		t.Run(step, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := WriteFile(dir, "f", []byte("old")); err != nil {
+				t.Fatal(err)
+			}
+			fs := &faultFS{fail: step}
+			_, err := Writer{FS: fs}.WriteFile(dir, "f", strings.NewReader("new"))
+			if !errors.Is(err, errInjected) {
+				t.Fatalf("error %v, want the injected one", err)
+			}
+			got, _ := os.ReadFile(filepath.Join(dir, "f"))
+			want := "old"
+			if step == "syncdir" {
+				want = "new"
+			}
+			if string(got) != want {
+				t.Errorf("content %q, want %q", got, want)
+			}
+			assertOnly(t, dir, "f")
+			if step != "create" && step != "syncdir" && len(fs.removed) != 1 {
+				t.Errorf("temporary file not removed: %v", fs.removed)
+			}
+		})
+	}
+}
+
+// A real full file system: a 64 KiB tmpfs (needs root and mount
+// permission; skipped otherwise).
+func TestWriteFileDiskFull(t *testing.T) {
+	dir := tinyTmpfs(t, "64k")
+	data := bytes.Repeat([]byte("x"), 256<<10)
+	err := WriteFile(dir, "big", data)
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("error %v, want ENOSPC", err)
+	}
+	assertOnly(t, dir)
+}
+
+// A read-only file system: even root cannot write there.
+func TestWriteFileReadOnly(t *testing.T) {
+	dir := tinyTmpfs(t, "64k")
+	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+		t.Skipf("remount read-only not permitted: %v %s", err, out)
+	}
+	err := WriteFile(dir, "f", []byte("x"))
+	if !errors.Is(err, syscall.EROFS) {
+		t.Fatalf("error %v, want EROFS", err)
+	}
+}
+
+func tinyTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		if os.Getenv("TRADESIFT_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("mount tmpfs: %v %s", err, out)
+		}
+		t.Skipf("mounting a tmpfs is not permitted here: %v %s", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	return dir
+}
+
+func assertOnly(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if strings.Join(got, ",") != strings.Join(names, ",") {
+		t.Errorf("%s holds %v, want %v", dir, got, names)
+	}
+}
