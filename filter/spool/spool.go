@@ -1,0 +1,431 @@
+package spool
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tradesift/tradesift/filter/safeio"
+)
+
+// Layout: one flat directory; per entry <id>.body (the message as
+// received), <id>.meta (envelope and per-recipient state, JSON; its
+// presence is the commit marker), and <id>.hdr (the filter's header block,
+// written once before the first delivery attempt). Temporary files start
+// with ".tmp-". Ids are fixed-width hex, so they sort by arrival time.
+const (
+	bodyExt = ".body"
+	metaExt = ".meta"
+	hdrExt  = ".hdr"
+)
+
+// Status of one recipient.
+type Status string
+
+const (
+	Pending Status = ""        // not delivered yet; will be tried again
+	Sent    Status = "sent"    // accepted downstream
+	Failed  Status = "failed"  // given up; a bounce is still to be spooled
+	Bounced Status = "bounced" // given up and reported (or dropped: null sender)
+)
+
+// Rcpt is the delivery state of one recipient, persisted before each
+// attempt and after its outcome.
+type Rcpt struct {
+	Addr        string    `json:"addr"`
+	Status      Status    `json:"status,omitempty"`
+	Attempts    int       `json:"attempts,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	// Relay is where the last attempt went (host:port, maildir path).
+	Relay string `json:"relay,omitempty"`
+	// DSNStatus is the RFC 3463 status of the last failure (e.g. 5.1.1).
+	DSNStatus string `json:"dsn_status,omitempty"`
+	// Diagnostic is the RFC 3464 Diagnostic-Code ("smtp; 550 5.1.1 ...").
+	Diagnostic string `json:"diagnostic,omitempty"`
+}
+
+// State is the mutable part of an entry.
+type State struct {
+	Rcpts []Rcpt `json:"rcpts"`
+}
+
+// Entry is one spooled message.
+type Entry struct {
+	ID       string    `json:"id"`
+	Envelope Envelope  `json:"envelope"`
+	Created  time.Time `json:"created"`
+	// Size of the body in bytes.
+	Size  int64 `json:"size"`
+	State State `json:"state"`
+}
+
+// Spool is a spool directory. Its methods are safe for concurrent use, but
+// one entry's state must be changed by one goroutine at a time.
+type Spool struct {
+	dir    string
+	fs     safeio.FS
+	commit *committer
+	seq    atomic.Uint64
+}
+
+// Error is a spool failure; Kind says what went wrong for the log
+// ("disk full", "permission", "read-only", "io").
+type Error struct {
+	Op   string
+	Kind string
+	Err  error
+}
+
+func (e *Error) Error() string { return "spool: " + e.Op + " (" + e.Kind + "): " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsDiskFull reports whether err comes from a full disk or quota.
+func IsDiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	kind := "io"
+	switch {
+	case IsDiskFull(err):
+		kind = "disk full"
+	case errors.Is(err, syscall.EROFS):
+		kind = "read-only"
+	case errors.Is(err, fs.ErrPermission):
+		kind = "permission"
+	case errors.Is(err, fs.ErrNotExist):
+		kind = "not found"
+	}
+	return &Error{Op: op, Kind: kind, Err: err}
+}
+
+// ErrNotFound is returned for an id that is not (or no longer) spooled.
+var ErrNotFound = errors.New("spool: no such entry")
+
+// Open opens (creating if needed) the spool directory and removes what an
+// interrupted Store left behind: temporary files, bodies without a meta
+// file, and meta files whose body is missing or short (never acknowledged,
+// since Store returns only after both are durable).
+func Open(dir string) (*Spool, error) {
+	return OpenFS(dir, safeio.OS{})
+}
+
+// OpenFS is Open with the file system calls of writes going through fsys
+// (tests inject failures there).
+func OpenFS(dir string, fsys safeio.FS) (*Spool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, wrap("open", err)
+	}
+	s := &Spool{dir: dir, fs: fsys}
+	if err := s.clean(); err != nil {
+		return nil, err
+	}
+	s.commit = newCommitter(func() error { return fsys.SyncDir(dir) })
+	return s, nil
+}
+
+// Dir is the spool directory.
+func (s *Spool) Dir() string { return s.dir }
+
+// Close stops the background committer. Stores must not be running.
+func (s *Spool) Close() error {
+	s.commit.stop()
+	return nil
+}
+
+func (s *Spool) clean() error {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return wrap("open", err)
+	}
+	bodies := map[string]int64{}
+	metas := map[string]bool{}
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, ".tmp-"):
+			os.Remove(filepath.Join(s.dir, name))
+		case strings.HasSuffix(name, bodyExt):
+			info, err := e.Info()
+			if err == nil {
+				bodies[strings.TrimSuffix(name, bodyExt)] = info.Size()
+			}
+		case strings.HasSuffix(name, metaExt):
+			metas[strings.TrimSuffix(name, metaExt)] = true
+		}
+	}
+	changed := false
+	for id := range metas {
+		e, err := s.Load(id)
+		size, ok := bodies[id]
+		if err != nil || !ok || size != e.Size {
+			os.Remove(filepath.Join(s.dir, id+metaExt))
+			delete(metas, id)
+			changed = true
+		}
+	}
+	for id := range bodies {
+		if !metas[id] {
+			os.Remove(filepath.Join(s.dir, id+bodyExt))
+			os.Remove(filepath.Join(s.dir, id+hdrExt))
+			changed = true
+		}
+	}
+	if changed {
+		return wrap("open", s.fs.SyncDir(s.dir))
+	}
+	return nil
+}
+
+// newID returns a unique id that sorts by creation time: microseconds
+// since the epoch, a process-wide counter and random bits, in hex.
+func (s *Spool) newID(now time.Time) string {
+	var r [2]byte
+	rand.Read(r[:])
+	return fmt.Sprintf("%013x%05x%04x", now.UnixMicro(), s.seq.Add(1)&0xfffff, binary.BigEndian.Uint16(r[:]))
+}
+
+// Store spools a message: the body is streamed from r to disk and fsynced,
+// then the meta file (the commit marker) is written and fsynced, then the
+// directory is fsynced (shared with concurrent Stores). It returns only
+// once the entry is durable; on error nothing is left behind. Errors are
+// *Error values whose Kind tells a full disk from other failures.
+func (s *Spool) Store(env Envelope, r io.Reader) (string, error) {
+	now := time.Now()
+	if env.Received.IsZero() {
+		env.Received = now
+	}
+	id := s.newID(now)
+	w := safeio.Writer{FS: s.fs, NoDirSync: true}
+	n, err := w.WriteFile(s.dir, id+bodyExt, r)
+	if err != nil {
+		return "", wrap("store body", err)
+	}
+	e := Entry{ID: id, Envelope: env, Created: now, Size: n}
+	for _, a := range env.Rcpts {
+		e.State.Rcpts = append(e.State.Rcpts, Rcpt{Addr: a})
+	}
+	meta, err := json.Marshal(&e)
+	if err != nil {
+		s.removeFiles(id)
+		return "", wrap("store meta", err)
+	}
+	if _, err := w.WriteFile(s.dir, id+metaExt, bytes.NewReader(meta)); err != nil {
+		s.removeFiles(id)
+		return "", wrap("store meta", err)
+	}
+	if err := s.commit.sync(); err != nil {
+		s.removeFiles(id)
+		return "", wrap("store sync", err)
+	}
+	return id, nil
+}
+
+func (s *Spool) removeFiles(id string) {
+	for _, ext := range []string{metaExt, bodyExt, hdrExt} {
+		os.Remove(filepath.Join(s.dir, id+ext))
+	}
+}
+
+// List returns the ids of all committed entries, oldest first.
+func (s *Spool) List() ([]string, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, wrap("list", err)
+	}
+	var ids []string
+	for _, e := range ents {
+		if name := e.Name(); strings.HasSuffix(name, metaExt) && !strings.HasPrefix(name, ".") {
+			ids = append(ids, strings.TrimSuffix(name, metaExt))
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+func validID(id string) bool {
+	return id != "" && !strings.ContainsAny(id, "/\\.") && len(id) < 64
+}
+
+// Load reads an entry's envelope and state. It returns ErrNotFound for an
+// id that is not spooled.
+func (s *Spool) Load(id string) (*Entry, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
+	data, err := os.ReadFile(filepath.Join(s.dir, id+metaExt))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, wrap("load", err)
+	}
+	e := new(Entry)
+	if err := json.Unmarshal(data, e); err != nil {
+		return nil, wrap("load "+id, err)
+	}
+	return e, nil
+}
+
+// SaveState durably replaces an entry's per-recipient state.
+func (s *Spool) SaveState(id string, st State) error {
+	e, err := s.Load(id)
+	if err != nil {
+		return err
+	}
+	e.State = st
+	meta, err := json.Marshal(e)
+	if err != nil {
+		return wrap("save state", err)
+	}
+	return s.writeDurable(id+metaExt, meta, "save state")
+}
+
+func (s *Spool) writeDurable(name string, data []byte, op string) error {
+	w := safeio.Writer{FS: s.fs, NoDirSync: true}
+	if _, err := w.WriteFile(s.dir, name, bytes.NewReader(data)); err != nil {
+		return wrap(op, err)
+	}
+	return wrap(op, s.commit.sync())
+}
+
+// OpenBody opens an entry's message body and returns its size.
+func (s *Spool) OpenBody(id string) (io.ReadCloser, int64, error) {
+	if !validID(id) {
+		return nil, 0, ErrNotFound
+	}
+	f, err := os.Open(filepath.Join(s.dir, id+bodyExt))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, ErrNotFound
+	}
+	if err != nil {
+		return nil, 0, wrap("open body", err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, wrap("open body", err)
+	}
+	return f, info.Size(), nil
+}
+
+// SetHeader durably stores the header block the filter prepends to the
+// body on delivery (CRLF-terminated lines; may be empty).
+func (s *Spool) SetHeader(id string, hdr []byte) error {
+	if !validID(id) {
+		return ErrNotFound
+	}
+	return s.writeDurable(id+hdrExt, hdr, "set header")
+}
+
+// Header returns the header block stored by SetHeader: nil if none was set
+// yet, a non-nil (possibly empty) slice otherwise.
+func (s *Spool) Header(id string) ([]byte, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
+	data, err := os.ReadFile(filepath.Join(s.dir, id+hdrExt))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap("read header", err)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// Remove deletes an entry: the meta file (commit marker) first, so a crash
+// midway leaves only garbage that Open cleans, then body and header block.
+func (s *Spool) Remove(id string) error {
+	if !validID(id) {
+		return ErrNotFound
+	}
+	if err := s.fs.Remove(filepath.Join(s.dir, id+metaExt)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return ErrNotFound
+		}
+		return wrap("remove", err)
+	}
+	os.Remove(filepath.Join(s.dir, id+bodyExt))
+	os.Remove(filepath.Join(s.dir, id+hdrExt))
+	return wrap("remove", s.commit.sync())
+}
+
+// committer batches directory fsyncs: callers that ask while one fsync
+// runs share the next one. Nobody returns before an fsync that started
+// after its request has finished.
+type committer struct {
+	syncDir func() error
+	reqs    chan chan error
+	done    chan struct{}
+	once    sync.Once
+}
+
+func newCommitter(syncDir func() error) *committer {
+	c := &committer{syncDir: syncDir, reqs: make(chan chan error, 256), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+func (c *committer) run() {
+	var batch []chan error
+	for {
+		select {
+		case r := <-c.reqs:
+			batch = append(batch[:0], r)
+		case <-c.done:
+			return
+		}
+	drain:
+		for {
+			select {
+			case r := <-c.reqs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		err := c.syncDir()
+		for _, r := range batch {
+			r <- err
+		}
+	}
+}
+
+func (c *committer) sync() error {
+	r := make(chan error, 1)
+	select {
+	case c.reqs <- r:
+	case <-c.done:
+		return errors.New("spool closed")
+	}
+	select {
+	case err := <-r:
+		return err
+	case <-c.done:
+		return errors.New("spool closed")
+	}
+}
+
+func (c *committer) stop() { c.once.Do(func() { close(c.done) }) }

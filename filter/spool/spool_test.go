@@ -1,0 +1,452 @@
+package spool
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tradesift/tradesift/filter/safeio"
+)
+
+func open(t testing.TB, dir string) *Spool {
+	t.Helper()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func testEnv() Envelope {
+	return Envelope{From: "a@example.org", Rcpts: []string{"x@example.com", "y@example.com"}, ClientIP: "127.0.0.1", Helo: "client.example.org"}
+}
+
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	body := "Subject: hi\r\n\r\nbody\r\n"
+	id, err := s.Store(testEnv(), strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := s.List()
+	if len(ids) != 1 || ids[0] != id {
+		t.Fatalf("List = %v, want [%s]", ids, id)
+	}
+	e, err := s.Load(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Envelope.From != "a@example.org" || len(e.State.Rcpts) != 2 || e.State.Rcpts[1].Addr != "y@example.com" || e.Size != int64(len(body)) || e.Envelope.Received.IsZero() {
+		t.Fatalf("entry %+v", e)
+	}
+	rc, size, err := s.OpenBody(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != body || size != int64(len(body)) {
+		t.Fatalf("body %q size %d", got, size)
+	}
+
+	if h, err := s.Header(id); h != nil || err != nil {
+		t.Fatalf("header before SetHeader: %q %v", h, err)
+	}
+	if err := s.SetHeader(id, nil); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := s.Header(id); h == nil || len(h) != 0 || err != nil {
+		t.Fatalf("empty header block: %q %v", h, err)
+	}
+	if err := s.SetHeader(id, []byte("X-Buyer-Grade: A\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.Header(id); string(h) != "X-Buyer-Grade: A\r\n" {
+		t.Fatalf("header %q", h)
+	}
+
+	st := e.State
+	st.Rcpts[0].Status = Sent
+	st.Rcpts[1].Attempts = 3
+	st.Rcpts[1].LastError = "451 try later"
+	st.Rcpts[1].NextAttempt = time.Now().Add(time.Hour).Round(0)
+	if err := s.SaveState(id, st); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh Open sees the same state.
+	s.Close()
+	s2 := open(t, dir)
+	e2, err := s2.Load(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e2.State.Rcpts[0].Status != Sent || e2.State.Rcpts[1].Attempts != 3 || !e2.State.Rcpts[1].NextAttempt.Equal(st.Rcpts[1].NextAttempt) {
+		t.Fatalf("state after reopen %+v", e2.State)
+	}
+	if err := s2.Remove(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Load(id); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Load after Remove: %v", err)
+	}
+	if err := s2.Remove(id); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second Remove: %v", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 0 {
+		t.Fatalf("left behind: %v", ents)
+	}
+	if _, err := s2.Load("../etc/passwd"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("path in id: %v", err)
+	}
+}
+
+func TestIDsSortable(t *testing.T) {
+	s := open(t, t.TempDir())
+	prev := ""
+	for range 1000 {
+		id := s.newID(time.Now())
+		if id <= prev {
+			t.Fatalf("%s after %s", id, prev)
+		}
+		prev = id
+	}
+}
+
+// What an interrupted Store leaves is removed at Open; complete entries
+// stay.
+func TestOpenCleansHalfEntries(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	good, err := s.Store(testEnv(), strings.NewReader("complete\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodyOnly, _ := s.Store(testEnv(), strings.NewReader("x\r\n"))
+	os.Remove(filepath.Join(dir, bodyOnly+metaExt))
+	shortBody, _ := s.Store(testEnv(), strings.NewReader("long body\r\n"))
+	os.WriteFile(filepath.Join(dir, shortBody+bodyExt), []byte("lo"), 0o600)
+	os.WriteFile(filepath.Join(dir, ".tmp-x.body-123"), []byte("partial"), 0o600)
+	s.Close()
+
+	s2 := open(t, dir)
+	ids, _ := s2.List()
+	if len(ids) != 1 || ids[0] != good {
+		t.Fatalf("after Open: %v, want [%s]", ids, good)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Fatalf("files left: %v", ents)
+	}
+}
+
+// Group commit: concurrent Stores share directory fsyncs, and every one
+// that returned is complete.
+func TestConcurrentStores(t *testing.T) {
+	dir := t.TempDir()
+	cfs := &countFS{}
+	s, err := OpenFS(dir, cfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 50
+	var wg sync.WaitGroup
+	ids := make([]string, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			ids[i], errs[i] = s.Store(testEnv(), strings.NewReader(fmt.Sprintf("message %d\r\n", i)))
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+	}
+	s.Close()
+	s2 := open(t, dir)
+	for i, id := range ids {
+		rc, _, err := s2.OpenBody(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != fmt.Sprintf("message %d\r\n", i) {
+			t.Fatalf("%s: %q", id, b)
+		}
+	}
+	t.Logf("%d stores, %d directory fsyncs", n, cfs.syncs.Load())
+	if cfs.syncs.Load() > n {
+		t.Errorf("%d directory fsyncs for %d stores", cfs.syncs.Load(), n)
+	}
+}
+
+type countFS struct {
+	safeio.OS
+	syncs atomic.Int64
+}
+
+func (c *countFS) SyncDir(dir string) error {
+	c.syncs.Add(1)
+	return safeio.SyncDir(dir)
+}
+
+// failFS fails chosen operations, to check Store leaves nothing behind.
+type failFS struct {
+	safeio.OS
+	failSyncDir bool
+	failCreate  int // fail the n-th CreateTemp (1-based); 0: never
+	creates     int
+}
+
+func (f *failFS) CreateTemp(dir, pattern string) (safeio.File, error) {
+	f.creates++
+	if f.creates == f.failCreate {
+		return nil, syscall.ENOSPC
+	}
+	return f.OS.CreateTemp(dir, pattern)
+}
+
+func (f *failFS) SyncDir(dir string) error {
+	if f.failSyncDir {
+		return syscall.EIO
+	}
+	return safeio.SyncDir(dir)
+}
+
+func TestStoreFailuresLeaveNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fs   *failFS
+		full bool
+	}{
+		{"body create", &failFS{failCreate: 1}, true},
+		{"meta create", &failFS{failCreate: 2}, true},
+		{"dir sync", &failFS{failSyncDir: true}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := OpenFS(dir, tc.fs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			_, err = s.Store(testEnv(), strings.NewReader("x\r\n"))
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error %v, want *Error", err)
+			}
+			if IsDiskFull(err) != tc.full {
+				t.Errorf("IsDiskFull(%v) = %v", err, !tc.full)
+			}
+			ents, _ := os.ReadDir(dir)
+			if len(ents) != 0 {
+				t.Errorf("left behind: %v", ents)
+			}
+		})
+	}
+}
+
+// A real full disk: Store fails with a disk-full error, nothing is left.
+func TestStoreDiskFull(t *testing.T) {
+	dir := tinyTmpfs(t, "64k")
+	s := open(t, dir)
+	_, err := s.Store(testEnv(), bytes.NewReader(bytes.Repeat([]byte("x"), 256<<10)))
+	if !IsDiskFull(err) {
+		t.Fatalf("error %v, want disk full", err)
+	}
+	t.Logf("error: %v", err)
+	ids, _ := s.List()
+	ents, _ := os.ReadDir(dir)
+	if len(ids) != 0 || len(ents) != 0 {
+		t.Fatalf("left behind: %v", ents)
+	}
+}
+
+// A spool on a read-only file system (chmod does not stop root).
+func TestStoreReadOnly(t *testing.T) {
+	dir := tinyTmpfs(t, "64k")
+	s := open(t, dir)
+	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+		t.Skipf("remount read-only not permitted: %v %s", err, out)
+	}
+	_, err := s.Store(testEnv(), strings.NewReader("x\r\n"))
+	var se *Error
+	if !errors.As(err, &se) || se.Kind != "read-only" {
+		t.Fatalf("error %v, want a read-only *Error", err)
+	}
+}
+
+// A 25 MB message is streamed: storing it allocates far less than its
+// size.
+func TestStoreStreams(t *testing.T) {
+	s := open(t, t.TempDir())
+	const size = 25 << 20
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	id, err := s.Store(testEnv(), io.LimitReader(repeatReader('x'), size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("stored %d bytes, allocated %d bytes", size, alloc)
+	if alloc > 2<<20 {
+		t.Errorf("allocated %d bytes for a %d-byte message", alloc, size)
+	}
+	if e, _ := s.Load(id); e.Size != size {
+		t.Errorf("size %d", e.Size)
+	}
+}
+
+type repeatReader byte
+
+func (r repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+// Crash: a child process stores messages in a loop and prints each id after
+// Store returned; it is killed with SIGKILL. Every printed id must be
+// complete after reopening, and nothing half-written may remain.
+func TestCrashDuringStores(t *testing.T) {
+	if dir := os.Getenv("TRADESIFT_SPOOL_CRASH_CHILD"); dir != "" {
+		crashChild(dir)
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringStores$")
+	cmd.Env = append(os.Environ(), "TRADESIFT_SPOOL_CRASH_CHILD="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var reported []string
+	sc := bufio.NewScanner(out)
+	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		line := sc.Text()
+		if id, ok := strings.CutPrefix(line, "stored "); ok {
+			reported = append(reported, id)
+			if len(reported) == 300 {
+				cmd.Process.Signal(syscall.SIGKILL)
+			}
+		}
+	}
+	cmd.Wait()
+	if len(reported) < 300 {
+		t.Fatalf("child reported only %d stores", len(reported))
+	}
+	s := open(t, dir)
+	ids, _ := s.List()
+	have := map[string]bool{}
+	for _, id := range ids {
+		have[id] = true
+		e, err := s.Load(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, size, err := s.OpenBody(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if size != e.Size || !bytes.HasPrefix(b, []byte("Subject: crash ")) || !bytes.HasSuffix(b, []byte("end\r\n")) {
+			t.Fatalf("%s incomplete: size %d meta %d", id, size, e.Size)
+		}
+	}
+	for _, id := range reported {
+		if !have[id] {
+			t.Errorf("%s was reported stored but is gone", id)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+	t.Logf("child reported %d, spool holds %d complete entries", len(reported), len(ids))
+}
+
+func crashChild(dir string) {
+	s, err := Open(dir)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; i < 100000; i++ {
+				body := fmt.Sprintf("Subject: crash %d %d\r\n\r\n%s\r\nend\r\n", w, i, strings.Repeat("y", 20000))
+				id, err := s.Store(testEnv(), strings.NewReader(body))
+				if err != nil {
+					fmt.Println("error", err)
+					os.Exit(1)
+				}
+				mu.Lock()
+				fmt.Println("stored", id)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	os.Exit(0)
+}
+
+func BenchmarkStore(b *testing.B) {
+	s := open(b, b.TempDir())
+	body := bytes.Repeat([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n"), 160) // 10 KiB
+	b.SetBytes(int64(len(body)))
+	b.SetParallelism(10) // like concurrent SMTP sessions
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Store(testEnv(), bytes.NewReader(body)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+}
+
+func tinyTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		if os.Getenv("TRADESIFT_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("mount tmpfs: %v %s", err, out)
+		}
+		t.Skipf("mounting a tmpfs is not permitted here: %v %s", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	return dir
+}
