@@ -53,6 +53,11 @@ type Product struct {
 	// Words name the product in inquiries, in any language ("kick scooter",
 	// "patinete", "самокат"); the model number itself always counts.
 	Words []string `toml:"words"`
+	// Context, when set, makes Words count only in a sentence that also has
+	// one of these words (spare-part items next to "spare", "repuestos", ...);
+	// such words then count even beside model numbers. Without Context,
+	// Words are a fallback used only when no model number is named.
+	Context []string `toml:"context"`
 
 	PriceMin float64 `toml:"price_min"`
 	PriceMax float64 `toml:"price_max"`
