@@ -358,9 +358,23 @@ func exchange(ctx context.Context, server, fqdn string, qtype dnsmessage.Type) (
 		if errors.As(err, &ne) && ne.Timeout() {
 			return answer{}, &net.DNSError{Err: "i/o timeout", Name: fqdn, Server: server, IsTimeout: true}
 		}
-		return answer{}, tempError(fqdn, server, err.Error())
+		return answer{}, tempError(fqdn, server, shortError(err))
 	}
 	return parseAnswer(resp, fqdn, server, qtype)
+}
+
+// shortError drops the socket addresses of a network error, which the
+// DNSError repeats, keeping what went wrong ("connection refused").
+func shortError(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		err = op.Err
+		var sys *os.SyscallError
+		if errors.As(err, &sys) {
+			err = sys.Err
+		}
+	}
+	return err.Error()
 }
 
 func buildQuery(id uint16, q dnsmessage.Question) ([]byte, error) {
