@@ -1,0 +1,177 @@
+package decode
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// Charset conversion is done here, explicitly, rather than through
+// go-message's package variable message.CharsetReader (which its charset
+// package sets from an init function as a side effect of a blank import):
+// this package reads MIME structure with go-message/textproto and converts
+// every text part and header word itself, so the global is never consulted
+// and other packages of the process are not affected by our choices.
+//
+// Labels are resolved in this order: our overrides (supersets that real
+// mail needs), the WHATWG index (what browsers do with mislabelled mail:
+// iso-8859-1 is read as windows-1252, ks_c_5601-1987 as EUC-KR), then the
+// IANA MIME names.
+
+// charsetOverrides maps labels to the superset we decode them with.
+var charsetOverrides = map[string]encoding.Encoding{
+	// GB2312 and GBK are subsets of GB18030; senders label GB18030 text
+	// with the older names all the time.
+	"gb2312":       simplifiedchinese.GB18030,
+	"gbk":          simplifiedchinese.GB18030,
+	"cp936":        simplifiedchinese.GB18030,
+	"x-gbk":        simplifiedchinese.GB18030,
+	"euc-cn":       simplifiedchinese.GB18030,
+	"x-euc-cn":     simplifiedchinese.GB18030,
+	"gb_2312-80":   simplifiedchinese.GB18030,
+	"csgb2312":     simplifiedchinese.GB18030,
+	"chinese":      simplifiedchinese.GB18030,
+	"gb18030":      simplifiedchinese.GB18030,
+	"hz-gb-2312":   simplifiedchinese.HZGB2312,
+	"big5":         traditionalchinese.Big5,
+	"big5-hkscs":   traditionalchinese.Big5,
+	"x-x-big5":     traditionalchinese.Big5,
+	"cp950":        traditionalchinese.Big5,
+	"shift_jis":    japanese.ShiftJIS,
+	"shift-jis":    japanese.ShiftJIS,
+	"sjis":         japanese.ShiftJIS,
+	"x-sjis":       japanese.ShiftJIS,
+	"windows-31j":  japanese.ShiftJIS,
+	"cp932":        japanese.ShiftJIS,
+	"iso-2022-jp":  japanese.ISO2022JP,
+	"euc-jp":       japanese.EUCJP,
+	"euc-kr":       korean.EUCKR,
+	"ks_c_5601":    korean.EUCKR,
+	"cp949":        korean.EUCKR,
+	"koi8-r":       charmap.KOI8R,
+	"koi8-u":       charmap.KOI8U,
+	"utf-16":       unicode.UTF16(unicode.BigEndian, unicode.UseBOM),
+	"unicode-1-1":  unicode.UTF16(unicode.BigEndian, unicode.UseBOM),
+	"utf-7":        nil, // not supported by x/text; best effort below
+	"unknown-8bit": nil,
+	"x-unknown":    nil,
+}
+
+// lookupCharset returns the encoding for a charset label, unicode.UTF8 for
+// UTF-8 and ASCII, or nil when the label is unknown.
+func lookupCharset(label string) encoding.Encoding {
+	label = normCharset(label)
+	switch label {
+	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "7bit", "8bit":
+		return unicode.UTF8
+	}
+	if enc, ok := charsetOverrides[label]; ok {
+		return enc
+	}
+	if enc, err := htmlindex.Get(label); err == nil && enc != nil {
+		return enc
+	}
+	if enc, err := ianaindex.MIME.Encoding(label); err == nil && enc != nil {
+		return enc
+	}
+	// Common misspellings: "windows1252", "iso8859-1", "iso_8859-1:1987".
+	if strings.HasPrefix(label, "windows") && !strings.HasPrefix(label, "windows-") {
+		return lookupCharsetNoFix("windows-" + label[len("windows"):])
+	}
+	if strings.HasPrefix(label, "iso8859") {
+		return lookupCharsetNoFix("iso-8859" + label[len("iso8859"):])
+	}
+	if i := strings.IndexByte(label, ':'); i > 0 {
+		return lookupCharsetNoFix(label[:i])
+	}
+	return nil
+}
+
+func lookupCharsetNoFix(label string) encoding.Encoding {
+	if enc, ok := charsetOverrides[label]; ok {
+		return enc
+	}
+	if enc, err := htmlindex.Get(label); err == nil && enc != nil {
+		return enc
+	}
+	if enc, err := ianaindex.MIME.Encoding(label); err == nil && enc != nil {
+		return enc
+	}
+	return nil
+}
+
+// normCharset lower-cases a label and strips quotes and blanks.
+func normCharset(label string) string {
+	label = strings.TrimSpace(label)
+	label = strings.Trim(label, "\"' \t")
+	return strings.ToLower(label)
+}
+
+// toUTF8 converts b from the charset label to UTF-8. The result never
+// holds invalid UTF-8: bytes that are not valid in a UTF-8 (or unknown)
+// source are read as windows-1252, so that a mislabelled latin text stays
+// readable. known is false when the label is not a charset we know.
+func toUTF8(b []byte, label string) (s string, known bool) {
+	enc := lookupCharset(label)
+	if enc == nil {
+		return utf8OrLatin1(b), false
+	}
+	if enc == unicode.UTF8 {
+		return utf8OrLatin1(b), true
+	}
+	out, err := enc.NewDecoder().Bytes(b)
+	if err != nil {
+		return utf8OrLatin1(b), true
+	}
+	return string(out), true
+}
+
+// utf8OrLatin1 returns b as a string, keeping valid UTF-8 sequences and
+// reading every other byte as windows-1252.
+func utf8OrLatin1(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b) + len(b)/4)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 {
+			sb.WriteRune(cp1252(b[0]))
+			b = b[1:]
+			continue
+		}
+		sb.Write(b[:n])
+		b = b[n:]
+	}
+	return sb.String()
+}
+
+// cp1252 maps one byte to its windows-1252 rune (undefined bytes map to
+// the C1 control of the same value, as ISO-8859-1 does).
+func cp1252(c byte) rune {
+	if c < 0x80 || c >= 0xa0 {
+		return rune(c)
+	}
+	r := cp1252High[c-0x80]
+	if r == 0 {
+		return rune(c)
+	}
+	return r
+}
+
+var cp1252High = [32]rune{
+	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+	0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0,
+}

@@ -1,0 +1,426 @@
+package decode
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Splitting the body into the sender's new text, the signature and the
+// quoted earlier messages. The classifier reads the new text for what the
+// buyer asks and the signature for who the buyer is (company, address,
+// phone, website), so the split errs on the side of keeping lines in the
+// new text: a line moves only on a clear cue.
+
+// splitText splits a decoded body into new text, signature and quoted text.
+func splitText(s string) (text, sig, quoted string) {
+	if s == "" {
+		return "", "", ""
+	}
+	lines := strings.Split(s, "\n")
+	var newLines, quotedLines []string
+	cut := len(lines)
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if isQuoteLine(l) {
+			quotedLines = append(quotedLines, l)
+			continue
+		}
+		if isSeparatorLine(l) || isHeaderBlockStart(lines, i) {
+			cut = i
+			break
+		}
+		if n := attributionSpan(lines, i); n > 0 {
+			next := nextNonBlank(lines, i+n)
+			if next >= 0 && isQuoteLine(lines[next]) {
+				// Bottom-posting or inline replies: only the attribution
+				// and the quoted lines move; answers stay new text.
+				quotedLines = append(quotedLines, lines[i:i+n]...)
+				i += n - 1
+				continue
+			}
+			cut = i
+			break
+		}
+		newLines = append(newLines, l)
+	}
+	quotedLines = append(quotedLines, lines[cut:]...)
+
+	body, signature := splitSignature(newLines)
+	text = strings.TrimSpace(strings.Join(body, "\n"))
+	sig = strings.TrimSpace(strings.Join(signature, "\n"))
+	quoted = strings.TrimSpace(strings.Join(quotedLines, "\n"))
+	return text, sig, quoted
+}
+
+func nextNonBlank(lines []string, i int) int {
+	for ; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "" {
+			return i
+		}
+	}
+	return -1
+}
+
+// isQuoteLine reports whether l is quoted with '>' (but not ">500 pcs").
+func isQuoteLine(l string) bool {
+	l = strings.TrimLeft(l, " ")
+	if !strings.HasPrefix(l, ">") {
+		return false
+	}
+	if len(l) == 1 {
+		return true
+	}
+	c := l[1]
+	return c == ' ' || c == '>' || c == '\t' || c == '|'
+}
+
+// separatorPhrases start the quoted or forwarded part of a mail, once the
+// dashes, underscores and blanks around them are removed (lower case).
+var separatorPhrases = []string{
+	"original message", "original mail", "forwarded message", "forwarded by",
+	"begin forwarded message", "reply message", "weitergeleitete nachricht",
+	"ursprüngliche nachricht", "ursprungliche nachricht", "originalnachricht",
+	"message d'origine", "message d’origine", "message transféré", "message original",
+	"mensaje original", "mensaje reenviado", "mensagem original", "mensagem encaminhada",
+	"messaggio originale", "messaggio inoltrato", "исходное сообщение",
+	"пересланное сообщение", "原始邮件", "原始郵件", "转发邮件", "轉寄郵件", "转发的邮件",
+	"回复的原邮件", "転送メッセージ", "元のメッセージ", "orijinal mesaj", "iletilen mesaj",
+	"özgün ileti", "oryginalna wiadomość", "przekazana wiadomość", "wiadomość oryginalna",
+	"oorspronkelijk bericht", "doorgestuurd bericht", "원본 메시지", "전달된 메시지",
+	"الرسالة الأصلية", "رسالة معاد توجيهها",
+}
+
+// isSeparatorLine recognises "-----Original Message-----" and its kin in
+// other languages and clients.
+func isSeparatorLine(l string) bool {
+	t := strings.TrimSpace(l)
+	if len(t) < 8 || len(t) > 120 {
+		return false
+	}
+	deco := strings.Count(t, "-") + strings.Count(t, "_") + strings.Count(t, "=")
+	core := strings.ToLower(strings.Trim(t, "-_=* \t:"))
+	if core == "" {
+		return false
+	}
+	for _, p := range separatorPhrases {
+		if strings.HasPrefix(core, p) {
+			// Without decoration only the phrases that stand alone count.
+			if deco >= 2 || strings.HasPrefix(core, "begin forwarded message") ||
+				strings.HasPrefix(core, "forwarded message") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var fromKeys = []string{
+	"from", "de", "von", "da", "van", "от", "od", "kimden", "gönderen", "från", "fra",
+	"lähettäjä", "发件人", "寄件者", "寄件人", "差出人", "送信者", "보낸 사람", "보낸사람", "من",
+	"feladó", "afzender", "remetente", "mittente",
+}
+
+var headerKeys = []string{
+	"sent", "date", "envoyé", "gesendet", "enviado", "fecha", "data", "datum",
+	"отправлено", "дата", "wysłano", "tarih", "gönderildi", "gönderilme", "inviato", "verzonden",
+	"发送时间", "發送時間", "日期", "时间", "時間", "寄件日期", "送信日時", "날짜", "보낸 날짜",
+	"التاريخ", "أرسل", "to", "à", "a", "an", "para", "кому", "do", "kime", "aan", "till", "til",
+	"收件人", "宛先", "받는 사람", "إلى", "cc", "subject", "objet", "betreff", "asunto", "assunto",
+	"oggetto", "тема", "temat", "konu", "onderwerp", "ämne", "emne", "主题", "主旨", "主題",
+	"件名", "제목", "الموضوع",
+}
+
+// headerKey returns the lower-cased key of a "Key: value" line (ASCII or
+// full-width colon, optional "*" bold markers from HTML), or "".
+func headerKey(l string) string {
+	t := strings.TrimSpace(l)
+	t = strings.TrimLeft(t, "*")
+	i := strings.IndexAny(t, ":：")
+	if i <= 0 || i > 30 {
+		return ""
+	}
+	k := strings.ToLower(strings.TrimSpace(strings.TrimRight(t[:i], "* ")))
+	return k
+}
+
+func keyIn(k string, set []string) bool {
+	for _, s := range set {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
+// isHeaderBlockStart recognises a quoted message's header as Outlook and
+// web mailers write it: "From: ..." followed within a few lines by "Sent:",
+// "To:" or "Subject:" (in many languages).
+func isHeaderBlockStart(lines []string, i int) bool {
+	if !keyIn(headerKey(lines[i]), fromKeys) {
+		return false
+	}
+	for j := i + 1; j < len(lines) && j <= i+6; j++ {
+		if keyIn(headerKey(lines[j]), headerKeys) {
+			return true
+		}
+	}
+	return false
+}
+
+// wroteEndings end an attribution line ("On Mon, ... John wrote:"), lower
+// case, after the final colon is removed.
+var wroteEndings = []string{
+	"wrote", "writes", "schrieb", "a écrit", "a ecrit", "escribió", "escribio", "escreveu",
+	"ha scritto", "написал", "написала", "написал(а)", "пишет", "yazdı", "napisał",
+	"napisała", "napisał(a)", "schreef", "skrev", "kirjoitti", "写道", "寫道", "作成",
+	"작성", "كتب", "a scris", "írta",
+}
+
+// attributionSpan returns how many lines (1 to 3) starting at i form an
+// attribution line, or 0.
+func attributionSpan(lines []string, i int) int {
+	first := strings.TrimSpace(lines[i])
+	if first == "" {
+		return 0
+	}
+	joined := ""
+	for n := 1; n <= 3 && i+n <= len(lines); n++ {
+		l := strings.TrimSpace(lines[i+n-1])
+		if l == "" {
+			return 0
+		}
+		if joined == "" {
+			joined = l
+		} else {
+			joined += " " + l
+		}
+		if len(joined) > 400 {
+			return 0
+		}
+		if n > 1 && !strings.ContainsAny(first, "0123456789@") {
+			return 0
+		}
+		if isAttribution(joined) {
+			return n
+		}
+	}
+	return 0
+}
+
+func isAttribution(s string) bool {
+	if !strings.HasSuffix(s, ":") && !strings.HasSuffix(s, "：") {
+		return false
+	}
+	if len(s) < 10 {
+		return false
+	}
+	core := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, ":"), "："))
+	low := strings.ToLower(core)
+	for _, e := range wroteEndings {
+		if strings.HasSuffix(low, e) {
+			return true
+		}
+	}
+	// "2024年1月1日(月) 10:00 山田 <taro@example.com>:" and the like.
+	if strings.HasSuffix(core, ">") && strings.Contains(core, "@") && strings.ContainsAny(core, "0123456789") {
+		return true
+	}
+	// Arabic Gmail: "في ..., كتب ... <...>:"
+	if strings.HasPrefix(core, "في ") && strings.Contains(core, "كتب") {
+		return true
+	}
+	return false
+}
+
+// strongClosings end the body of a mail; the lines after them are the
+// signature. Matched on the lower-cased line without trailing punctuation,
+// as the whole line or followed by a name.
+var strongClosings = []string{
+	"best regards", "kind regards", "warm regards", "warmest regards", "best wishes",
+	"regards", "with regards", "with best regards", "with kind regards", "many regards",
+	"thanks and regards", "thanks & regards", "thanks and best regards", "thanks & best regards",
+	"sincerely", "yours sincerely", "sincerely yours", "yours faithfully", "faithfully",
+	"yours truly", "respectfully", "saludos", "saludos cordiales", "un saludo", "atentamente",
+	"cordialmente", "cordialement", "bien cordialement", "salutations", "sincères salutations",
+	"meilleures salutations", "bien à vous", "mit freundlichen grüßen", "mit freundlichen grüssen",
+	"freundliche grüße", "freundliche grüsse", "viele grüße", "beste grüße", "herzliche grüße", "mfg",
+	"с уважением", "с наилучшими пожеланиями", "всего доброго", "atenciosamente", "cumprimentos",
+	"abraços", "saygılarımla", "saygılar", "iyi çalışmalar", "pozdrawiam", "z poważaniem",
+	"z wyrazami szacunku", "distinti saluti", "cordiali saluti", "saluti", "met vriendelijke groet",
+	"met vriendelijke groeten", "此致", "此致敬礼", "此致 敬礼", "顺祝商祺", "順祝商祺", "祝商祺",
+	"祝好", "顺颂商祺", "順頌商祺", "敬上", "敬礼", "よろしくお願いいたします", "よろしくお願いします",
+	"宜しくお願いいたします", "敬具", "감사합니다", "مع تحياتي", "مع أطيب التحيات", "تحياتي",
+	"وتفضلوا بقبول فائق الاحترام", "best", "all the best", "br",
+}
+
+// weakClosings often close a mail but also start sentences; they count
+// only when no strong closing is found and little follows.
+var weakClosings = []string{
+	"thanks", "thank you", "many thanks", "thanks a lot", "thank you very much", "cheers",
+	"gracias", "merci", "danke", "obrigado", "obrigada", "спасибо", "teşekkürler", "dziękuję",
+	"grazie", "谢谢", "謝謝", "感谢", "ありがとうございます", "شكرا",
+}
+
+func closingMatch(l string, set []string) bool {
+	t := strings.ToLower(strings.TrimSpace(l))
+	t = strings.TrimRightFunc(t, func(r rune) bool {
+		return r == ',' || r == '!' || r == '.' || r == '，' || r == '！' || r == '。' || r == '、' || r == ' ' || r == '-' || r == '~'
+	})
+	if t == "" || utf8.RuneCountInString(t) > 60 {
+		return false
+	}
+	for _, c := range set {
+		if t == c {
+			return true
+		}
+		// "Best regards, John Smith" — the phrase, a separator, a short name.
+		if strings.HasPrefix(t, c) && len(t) > len(c) {
+			r, _ := utf8.DecodeRuneInString(t[len(c):])
+			if r == ',' || r == ' ' || r == '，' {
+				rest := strings.TrimSpace(strings.TrimLeft(t[len(c):], ", ，"))
+				if rest != "" && len(strings.Fields(rest)) <= 4 && !strings.ContainsAny(rest, ".?!:") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+var sentFrom = []string{
+	"sent from my", "sent from mail for", "sent from outlook", "sent from yahoo mail",
+	"get outlook for", "发自我的", "从我的", "enviado desde mi", "enviado do meu",
+	"envoyé de mon", "von meinem", "отправлено с", "iphone'umdan gönderildi", "wysłane z mojego",
+	"inviato da",
+}
+
+// splitSignature splits the signature block off the end of the new text:
+// from a "-- " line, a closing phrase followed by a few short lines, a
+// "Sent from my phone" line, or a trailing paragraph of contact details.
+func splitSignature(lines []string) (body, sig []string) {
+	// Drop trailing empty lines.
+	end := len(lines)
+	for end > 0 && strings.TrimSpace(lines[end-1]) == "" {
+		end--
+	}
+	lines = lines[:end]
+	start := -1
+	for i, l := range lines {
+		t := strings.TrimRight(l, " ")
+		if (t == "--" || t == "—" || t == "---") && sigLike(lines[i+1:], 30, 10) {
+			start = i
+			break
+		}
+	}
+	// A closing phrase above (or without) the "--" line starts the block.
+	limit := len(lines)
+	if start >= 0 {
+		limit = start + 1
+	}
+	closing := -1
+	for i := limit - 1; i >= 0; i-- {
+		if closingMatch(lines[i], strongClosings) && sigLike(lines[i+1:], 18, 3) {
+			closing = i
+			break
+		}
+	}
+	if closing < 0 {
+		for i := limit - 1; i >= 0; i-- {
+			if closingMatch(lines[i], weakClosings) && sigLike(lines[i+1:], 12, 2) && i > 0 {
+				closing = i
+				break
+			}
+		}
+	}
+	if closing >= 0 && (start < 0 || closing < start) {
+		start = closing
+	}
+	if start < 0 {
+		for i := len(lines) - 1; i >= 0 && i >= len(lines)-3; i-- {
+			low := strings.ToLower(strings.TrimSpace(lines[i]))
+			for _, p := range sentFrom {
+				if strings.HasPrefix(low, p) {
+					start = i
+				}
+			}
+		}
+	}
+	if start < 0 {
+		start = contactBlock(lines)
+	}
+	if start <= 0 {
+		// Nothing found, or the whole text would be signature: keep it all.
+		return lines, nil
+	}
+	return lines[:start], lines[start:]
+}
+
+// sigLike reports whether lines look like a signature block: at most
+// maxLines non-empty lines, of which at most maxLong exceed 100 runes.
+func sigLike(lines []string, maxLines, maxLong int) bool {
+	n, long, total := 0, 0, 0
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if t == "" {
+			continue
+		}
+		n++
+		rc := utf8.RuneCountInString(t)
+		total += rc
+		if rc > 100 {
+			long++
+		}
+	}
+	return n <= maxLines && long <= maxLong && total <= 2500
+}
+
+// contactBlock returns the start of a trailing paragraph made of short
+// lines of which at least two carry contact details, or -1.
+func contactBlock(lines []string) int {
+	start := len(lines)
+	for start > 0 && strings.TrimSpace(lines[start-1]) != "" {
+		start--
+	}
+	n := len(lines) - start
+	if start == 0 || n < 2 || n > 14 {
+		return -1
+	}
+	contacts := 0
+	for _, l := range lines[start:] {
+		if utf8.RuneCountInString(l) > 90 {
+			return -1
+		}
+		if isContactLine(l) {
+			contacts++
+		}
+	}
+	if contacts < 2 {
+		return -1
+	}
+	return start
+}
+
+var contactCues = []string{
+	"tel", "phone", "fax", "mob", "cell", "whatsapp", "wechat", "skype", "e-mail", "email",
+	"www.", "http", "add:", "addr", "web", "电话", "手机", "传真", "地址", "邮箱", "網址", "网址",
+	"тел", "факс", "адрес", "téléphone", "teléfono", "telefone", "telefon", "direccion",
+	"dirección", "endereço", "adresse", "adres", "indirizzo", "hp:", "ph:", "m:", "t:", "f:", "e:",
+}
+
+func isContactLine(l string) bool {
+	low := strings.ToLower(strings.TrimSpace(l))
+	for _, c := range contactCues {
+		if strings.HasPrefix(low, c) || (len(c) > 3 && strings.Contains(low, c)) {
+			return true
+		}
+	}
+	// A line that is mostly a phone number: "+1 (555) 123-4567".
+	digits := 0
+	for _, r := range low {
+		if unicode.IsDigit(r) {
+			digits++
+		}
+	}
+	return strings.HasPrefix(low, "+") && digits >= 8
+}

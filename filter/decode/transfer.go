@@ -1,0 +1,128 @@
+package decode
+
+import (
+	"encoding/base64"
+	"strings"
+)
+
+// Content-Transfer-Encoding decoding, done in memory on a bounded slice and
+// leniently: real mail has soft line breaks with trailing blanks, lower-case
+// hex, stray '=' signs, base64 with blanks, missing padding and junk after
+// the end. Neither decoder ever fails; ok is false when the input was not
+// clean, so the caller can note it.
+
+// decodeTransfer decodes raw according to the Content-Transfer-Encoding
+// value cte. known is false for an encoding we do not know, in which case
+// raw is returned as is.
+func decodeTransfer(raw []byte, cte string) (out []byte, known, clean bool) {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "quoted-printable", "quotedprintable", "qp":
+		out, clean = decodeQP(raw)
+		return out, true, clean
+	case "base64", "base-64":
+		out, clean = decodeBase64(raw)
+		return out, true, clean
+	case "", "7bit", "8bit", "binary", "7-bit", "8-bit", "none":
+		return raw, true, true
+	}
+	return raw, false, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// decodeQP decodes quoted-printable (RFC 2045 §6.7). An '=' that starts no
+// valid escape is kept literally.
+func decodeQP(in []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(in))
+	clean := true
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if c != '=' {
+			out = append(out, c)
+			continue
+		}
+		// Soft line break: '=' followed by optional blanks and a line end.
+		j := i + 1
+		for j < len(in) && (in[j] == ' ' || in[j] == '\t') {
+			j++
+		}
+		if j == len(in) {
+			i = j
+			continue
+		}
+		if in[j] == '\n' {
+			i = j
+			continue
+		}
+		if in[j] == '\r' {
+			if j+1 < len(in) && in[j+1] == '\n' {
+				j++
+			}
+			i = j
+			continue
+		}
+		if i+2 < len(in) {
+			h, ok1 := unhex(in[i+1])
+			l, ok2 := unhex(in[i+2])
+			if ok1 && ok2 {
+				out = append(out, h<<4|l)
+				i += 2
+				continue
+			}
+		}
+		clean = false
+		out = append(out, c)
+	}
+	return out, clean
+}
+
+// decodeBase64 decodes base64 ignoring every byte outside the alphabet.
+// Padding ends a run; some mailers concatenate several encoded runs, so
+// decoding continues after it. A dangling partial group is decoded as far
+// as it goes.
+func decodeBase64(in []byte) ([]byte, bool) {
+	clean := true
+	run := make([]byte, 0, len(in))
+	out := make([]byte, 0, len(in)*3/4+3)
+	flush := func() {
+		rem := len(run) % 4
+		full := run[:len(run)-rem]
+		n := len(out)
+		out = out[:n+base64.StdEncoding.DecodedLen(len(full))]
+		m, _ := base64.StdEncoding.Decode(out[n:], full)
+		out = out[:n+m]
+		if rem > 1 {
+			var tail [3]byte
+			k, _ := base64.RawStdEncoding.Decode(tail[:], run[len(run)-rem:])
+			out = append(out, tail[:k]...)
+		} else if rem == 1 {
+			clean = false
+		}
+		run = run[:0]
+	}
+	for _, c := range in {
+		switch {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+			run = append(run, c)
+		case c == '\r' || c == '\n' || c == ' ' || c == '\t':
+		case c == '=':
+			if len(run) > 0 {
+				flush()
+			}
+		default:
+			clean = false
+		}
+	}
+	flush()
+	return out, clean
+}
