@@ -1,0 +1,86 @@
+package judge
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tradesift/tradesift/filter/config"
+	"github.com/tradesift/tradesift/filter/decode"
+	"github.com/tradesift/tradesift/filter/extract"
+)
+
+// analyze runs one raw message through the classify path: decode,
+// extract, sender signals, judge.
+func analyze(j *Judge, cfg *config.Config, raw []byte, lbl *label) (Verdict, *decode.Message) {
+	m := parseFallback(raw)
+	var f extract.Fields
+	if lbl != nil {
+		f = fieldsFromLabel(*lbl)
+	}
+	return j.Judge(m, f, senderFallback(m, &cfg.Supplier)), m
+}
+
+// TestCorpus runs the labelled corpus through the classify path and fails
+// below the accuracy floors (buyer type 95 %, reply plan 90 %).
+func TestCorpus(t *testing.T) {
+	dir := filepath.Join(sharedDir(t), "corpus")
+	labels := loadLabels(t, dir)
+	j, cfg := testJudge(t)
+	var types, plans, grades, reps, kinds [][2]string
+	okType, okPlan, okGrade, okRep, graded := 0, 0, 0, 0, 0
+	var out strings.Builder
+	for _, l := range labels {
+		raw, err := os.ReadFile(filepath.Join(dir, l.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := analyze(j, cfg, raw, &l)
+		types = append(types, [2]string{l.BuyerType, v.BuyerType})
+		plans = append(plans, [2]string{l.ReplyPlan, v.ReplyPlan})
+		grades = append(grades, [2]string{l.Grade, v.Grade})
+		reps = append(reps, [2]string{l.Rep, v.Rep})
+		if l.BuyerType == IntelProbe {
+			kinds = append(kinds, [2]string{l.ProbeKind, v.ProbeKind})
+		}
+		if l.BuyerType == v.BuyerType {
+			okType++
+		}
+		if l.ReplyPlan == v.ReplyPlan {
+			okPlan++
+		}
+		if l.Grade == v.Grade {
+			okGrade++
+		}
+		if l.Rep == v.Rep {
+			okRep++
+		}
+		if l.BuyerType == None && v.Grade != "" {
+			graded++
+		}
+		if l.BuyerType != v.BuyerType || l.ReplyPlan != v.ReplyPlan || l.ProbeKind != v.ProbeKind {
+			var sig []string
+			for _, s := range v.Signals {
+				sig = append(sig, s.Name)
+			}
+			out.WriteString(l.File + ": want " + l.BuyerType + "/" + l.ProbeKind + "/" + l.ReplyPlan + " got " + v.BuyerType + "/" + v.ProbeKind + "/" + v.ReplyPlan + "  [" + strings.Join(sig, " ") + "]\n")
+		}
+	}
+	n := float64(len(labels))
+	confusion(&out, "buyer type", types)
+	confusion(&out, "reply plan", plans)
+	confusion(&out, "probe kind", kinds)
+	t.Logf("\n%s", out.String())
+	t.Logf("corpus %d messages: buyer type %.1f%%, reply plan %.1f%%, grade %.1f%%, rep %.1f%%, none graded %d",
+		len(labels), 100*float64(okType)/n, 100*float64(okPlan)/n, 100*float64(okGrade)/n, 100*float64(okRep)/n, graded)
+	if float64(okType)/n < 0.95 {
+		t.Errorf("buyer type accuracy %.1f%% < 95%%", 100*float64(okType)/n)
+	}
+	if float64(okPlan)/n < 0.90 {
+		t.Errorf("reply plan accuracy %.1f%% < 90%%", 100*float64(okPlan)/n)
+	}
+	if graded > 0 {
+		t.Errorf("%d none messages got a grade", graded)
+	}
+}

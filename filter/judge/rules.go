@@ -1,0 +1,334 @@
+package judge
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"os"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// embeddedRules are the default cue vocabularies, weights and thresholds.
+//
+//go:embed rules.toml
+var embeddedRules []byte
+
+// Rules is the data the judgement runs on: thresholds, weights and cue
+// vocabularies (see rules.toml for what each part means).
+type Rules struct {
+	Threshold Thresholds         `toml:"threshold"`
+	Fields    map[string]float64 `toml:"fields"`
+	Sender    SenderWeights      `toml:"sender"`
+	Header    []HeaderRule       `toml:"header"`
+	Thread    ThreadRules        `toml:"thread"`
+	Cue       []CueGroup         `toml:"cue"`
+}
+
+// Thresholds are the decision limits.
+type Thresholds struct {
+	None           float64 `toml:"none"`
+	Inquiry        float64 `toml:"inquiry"`
+	Copycat        float64 `toml:"copycat"`
+	Competitor     float64 `toml:"competitor"`
+	CompetitorText float64 `toml:"competitor_text"`
+	HorizonDays    int     `toml:"horizon_days"`
+	OrderQuantity  int     `toml:"order_quantity"`
+}
+
+// SenderWeights weigh sender signals toward a competitor probe.
+type SenderWeights struct {
+	Weights map[string]float64 `toml:"-"`
+	// ChineseScriptCountries are where Chinese clients, charsets and +0800
+	// are local and weigh nothing.
+	ChineseScriptCountries []string `toml:"chinese_script_countries"`
+}
+
+// HeaderRule is header evidence that a message is no inquiry.
+type HeaderRule struct {
+	Name   string   `toml:"name"`
+	Field  string   `toml:"field"`
+	Values []string `toml:"values"`
+	Except []string `toml:"except"`
+	Weight float64  `toml:"weight"`
+}
+
+// ThreadRules recognise a reply in a running thread.
+type ThreadRules struct {
+	ReplyPrefixes []string `toml:"reply_prefixes"`
+}
+
+// CueGroup is a named group of words with the scores it adds.
+type CueGroup struct {
+	Name     string             `toml:"name"`
+	Score    map[string]float64 `toml:"score"`
+	Plan     string             `toml:"plan"`
+	Product  bool               `toml:"product"`
+	Requires string             `toml:"requires"`
+	Words    []string           `toml:"words"`
+}
+
+// Score keys besides the buyer types.
+const (
+	keyCopycat    = "copycat"
+	keyCompetitor = "competitor"
+	keyNone       = "none"
+)
+
+var scoreKeys = map[string]bool{
+	Sourcing: true, MarketEntry: true, InfoGathering: true, SampleSeeking: true,
+	keyCopycat: true, keyCompetitor: true, keyNone: true,
+}
+
+// LoadRules reads a rules file; "" gives the embedded rules.
+func LoadRules(path string) (*Rules, error) {
+	if path == "" {
+		return parseRules("rules.toml (embedded)", embeddedRules)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseRules(path, data)
+}
+
+func parseRules(name string, data []byte) (*Rules, error) {
+	// [sender] holds name = weight pairs plus one list; split them.
+	var raw struct {
+		Sender map[string]any `toml:"sender"`
+	}
+	if err := toml.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var r Rules
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	type plain struct {
+		Threshold Thresholds         `toml:"threshold"`
+		Fields    map[string]float64 `toml:"fields"`
+		Sender    map[string]any     `toml:"sender"`
+		Header    []HeaderRule       `toml:"header"`
+		Thread    ThreadRules        `toml:"thread"`
+		Cue       []CueGroup         `toml:"cue"`
+	}
+	var p plain
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	r.Threshold, r.Fields, r.Header, r.Thread, r.Cue = p.Threshold, p.Fields, p.Header, p.Thread, p.Cue
+	r.Sender.Weights = map[string]float64{}
+	for k, v := range p.Sender {
+		switch x := v.(type) {
+		case float64:
+			r.Sender.Weights[k] = x
+		case int64:
+			r.Sender.Weights[k] = float64(x)
+		case []any:
+			if k != "chinese_script_countries" {
+				return nil, fmt.Errorf("%s: sender.%s: want a weight", name, k)
+			}
+			for _, c := range x {
+				s, ok := c.(string)
+				if !ok {
+					return nil, fmt.Errorf("%s: sender.%s: want country codes", name, k)
+				}
+				r.Sender.ChineseScriptCountries = append(r.Sender.ChineseScriptCountries, strings.ToUpper(s))
+			}
+		default:
+			return nil, fmt.Errorf("%s: sender.%s: want a number", name, k)
+		}
+	}
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &r, nil
+}
+
+func (r *Rules) check() error {
+	names := map[string]bool{}
+	for i, c := range r.Cue {
+		if c.Name == "" || !validSignal(c.Name) {
+			return fmt.Errorf("cue %d: name %q must be lower-case ASCII words joined by '-'", i, c.Name)
+		}
+		names[c.Name] = true
+		for k := range c.Score {
+			if !scoreKeys[k] {
+				return fmt.Errorf("cue %s: unknown score key %q", c.Name, k)
+			}
+		}
+		switch c.Plan {
+		case "", PlanNotUrgent, PlanNeedTime:
+		default:
+			return fmt.Errorf("cue %s: plan must be %q or %q", c.Name, PlanNotUrgent, PlanNeedTime)
+		}
+		if len(c.Words) == 0 {
+			return fmt.Errorf("cue %s: no words", c.Name)
+		}
+	}
+	for _, c := range r.Cue {
+		if c.Requires != "" && !names[c.Requires] {
+			return fmt.Errorf("cue %s: requires unknown cue %q", c.Name, c.Requires)
+		}
+	}
+	for i, h := range r.Header {
+		if !validSignal(h.Name) || h.Field == "" {
+			return fmt.Errorf("header %d: needs a signal name and a field", i)
+		}
+	}
+	if r.Threshold.None <= 0 || r.Threshold.Inquiry <= 0 || r.Threshold.Copycat <= 0 || r.Threshold.Competitor <= 0 {
+		return fmt.Errorf("threshold: none, inquiry, copycat and competitor must be positive")
+	}
+	return nil
+}
+
+func validSignal(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// matcher finds cue words in normalised text.
+type matcher struct {
+	word     string
+	boundary bool // must start a word
+	endBound bool // must end a word
+	group    int
+}
+
+type compiledCue struct {
+	CueGroup
+	requires int // index of the required group, or -1
+}
+
+// compile turns the cue groups into matchers.
+func compileCues(groups []CueGroup) ([]compiledCue, [][]matcher) {
+	idx := map[string]int{}
+	for i, g := range groups {
+		if _, ok := idx[g.Name]; !ok {
+			idx[g.Name] = i
+		}
+	}
+	cues := make([]compiledCue, len(groups))
+	ms := make([][]matcher, len(groups))
+	for i, g := range groups {
+		cues[i] = compiledCue{CueGroup: g, requires: -1}
+		if g.Requires != "" {
+			cues[i].requires = idx[g.Requires]
+		}
+		seen := map[string]bool{}
+		for _, w := range g.Words {
+			end := strings.HasSuffix(w, "=")
+			w = normalize(strings.TrimSuffix(w, "="))
+			w = strings.TrimSpace(w)
+			if w == "" || seen[w] {
+				continue
+			}
+			seen[w] = true
+			r, _ := utf8.DecodeRuneInString(w)
+			ms[i] = append(ms[i], matcher{word: w, boundary: needsBoundary(r), endBound: end, group: i})
+		}
+	}
+	return cues, ms
+}
+
+// needsBoundary: scripts written with spaces between words.
+func needsBoundary(r rune) bool {
+	return unicode.Is(unicode.Latin, r) || unicode.Is(unicode.Cyrillic, r) || unicode.Is(unicode.Greek, r) || unicode.IsDigit(r)
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// find reports whether m occurs in text, respecting boundaries.
+func (m *matcher) find(text string) bool {
+	off := 0
+	for {
+		i := strings.Index(text[off:], m.word)
+		if i < 0 {
+			return false
+		}
+		i += off
+		ok := true
+		if m.boundary && i > 0 {
+			r, _ := utf8.DecodeLastRuneInString(text[:i])
+			ok = !isWordRune(r)
+		}
+		if ok && m.endBound {
+			if j := i + len(m.word); j < len(text) {
+				r, _ := utf8.DecodeRuneInString(text[j:])
+				ok = !isWordRune(r)
+			}
+		}
+		if ok {
+			return true
+		}
+		_, sz := utf8.DecodeRuneInString(text[i:])
+		off = i + sz
+	}
+}
+
+// fold maps accented Latin letters and a few look-alikes to plain ones.
+var fold = map[rune]string{
+	'à': "a", 'á': "a", 'â': "a", 'ã': "a", 'ä': "a", 'å': "a", 'ą': "a", 'ă': "a",
+	'ç': "c", 'ć': "c", 'č': "c",
+	'è': "e", 'é': "e", 'ê': "e", 'ë': "e", 'ę': "e", 'ě': "e",
+	'ì': "i", 'í': "i", 'î': "i", 'ï': "i", 'ı': "i",
+	'ñ': "n", 'ń': "n", 'ň': "n",
+	'ò': "o", 'ó': "o", 'ô': "o", 'õ': "o", 'ö': "o", 'ø': "o",
+	'ù': "u", 'ú': "u", 'û': "u", 'ü': "u", 'ů': "u",
+	'ý': "y", 'ÿ': "y", 'ß': "ss", 'ğ': "g", 'ş': "s", 'ș': "s", 'ț': "t", 'ł': "l",
+	'ś': "s", 'š': "s", 'ź': "z", 'ż': "z", 'ž': "z", 'ř': "r", 'đ': "d",
+	'ё': "е", 'œ': "oe", 'æ': "ae",
+	'’': "'", '‘': "'", '`': "'", '´': "'", '“': "\"", '”': "\"", '«': "\"", '»': "\"",
+	'–': "-", '—': "-", '‐': "-", '‑': "-",
+	'\u00a0': " ", '\u3000': " ",
+	'：': ":", '，': ",", '（': "(", '）': ")",
+	'ـ': "", // Arabic tatweel
+	'أ': "ا", 'إ': "ا", 'آ': "ا", 'ى': "ي",
+}
+
+// normalize lower-cases s, folds accents and collapses white space.
+func normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := true
+	for _, r := range s {
+		if r == 'İ' {
+			r = 'i'
+		}
+		r = unicode.ToLower(r)
+		if unicode.IsSpace(r) {
+			if !space {
+				b.WriteByte(' ')
+				space = true
+			}
+			continue
+		}
+		if unicode.Is(unicode.Mn, r) { // combining marks (dot of i̇, harakat)
+			continue
+		}
+		if f, ok := fold[r]; ok {
+			if f == " " {
+				if !space {
+					b.WriteByte(' ')
+					space = true
+				}
+				continue
+			}
+			b.WriteString(f)
+		} else {
+			b.WriteRune(r)
+		}
+		space = false
+	}
+	return strings.TrimRight(b.String(), " ")
+}
