@@ -142,7 +142,7 @@ func (c *Checker) Check(ctx context.Context, in Input, msg io.Reader) Result {
 		defer wg.Done()
 		spfRes = c.checkSPF(ctx, in)
 	}()
-	dkimRes := c.checkDKIM(ctx, msg)
+	dkimRes := c.checkDKIM(ctx, msg, signatureDomains(in.Header))
 	wg.Wait()
 
 	var ar []authres.Result
@@ -179,26 +179,36 @@ type dkimOutcome struct {
 	results     []authres.Result
 }
 
-func (c *Checker) checkDKIM(ctx context.Context, msg io.Reader) dkimOutcome {
+// checkDKIM verifies every signature; sigDomains are the d= tags of the
+// DKIM-Signature fields in order, to name signatures too broken for
+// go-msgauth to say.
+func (c *Checker) checkDKIM(ctx context.Context, msg io.Reader, sigDomains []string) dkimOutcome {
 	lookup := func(name string) ([]string, error) { return c.dns.LookupTXT(ctx, name) }
 	verifs, err := dkim.VerifyWithOptions(bufio.NewReader(msg), &dkim.VerifyOptions{
 		LookupTXT:        lookup,
 		MaxVerifications: maxSignatures,
 	})
 	if err != nil && !errors.Is(err, dkim.ErrTooManySignatures) {
-		// The header could not be read at all.
-		return dkimOutcome{value: "permerror", results: []authres.Result{
-			&authres.DKIMResult{Value: authres.ResultPermError, Reason: reason(err)},
-		}}
+		// The message could not be read: every signature is unusable.
+		out := dkimOutcome{value: "permerror"}
+		for _, d := range append(sigDomains, "")[:max(1, len(sigDomains))] {
+			out.results = append(out.results, &authres.GenericResult{Method: "dkim", Value: authres.ResultPermError,
+				Params: map[string]string{"reason": reason(err), "header.d": d}})
+		}
+		return out
 	}
 	if len(verifs) == 0 {
 		return dkimOutcome{value: "none", results: []authres.Result{
-			&authres.DKIMResult{Value: authres.ResultNone},
+			&authres.GenericResult{Method: "dkim", Value: authres.ResultNone},
 		}}
 	}
 	var out dkimOutcome
 	seen := map[string]bool{}
-	for _, v := range verifs {
+	for i, v := range verifs {
+		if v.Domain == "" && i < len(sigDomains) {
+			// go-msgauth stops before reading d= when v= is wrong.
+			v.Domain = sigDomains[i]
+		}
 		value := dkimValue(v.Err)
 		if value == authres.ResultPass {
 			d := strings.ToLower(v.Domain)
@@ -402,22 +412,34 @@ func domainOf(addr string) string {
 	return ""
 }
 
-// signingDomains lists the d= tags of the DKIM-Signature fields.
+// signingDomains lists the d= tags of the DKIM-Signature fields, without
+// duplicates or empty ones.
 func signingDomains(h textproto.Header) []string {
 	var out []string
 	seen := map[string]bool{}
+	for _, d := range signatureDomains(h) {
+		if d != "" && !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// signatureDomains returns the d= tag of each DKIM-Signature field, in
+// order, "" where there is none.
+func signatureDomains(h textproto.Header) []string {
+	var out []string
 	for _, v := range h.Values("Dkim-Signature") {
+		d := ""
 		for _, tag := range strings.Split(v, ";") {
 			k, val, ok := strings.Cut(tag, "=")
-			if !ok || strings.TrimSpace(k) != "d" {
-				continue
-			}
-			d := strings.ToLower(strings.TrimSuffix(strings.Join(strings.Fields(val), ""), "."))
-			if d != "" && !seen[d] {
-				seen[d] = true
-				out = append(out, d)
+			if ok && strings.TrimSpace(k) == "d" {
+				d = strings.ToLower(strings.TrimSuffix(strings.Join(strings.Fields(val), ""), "."))
+				break
 			}
 		}
+		out = append(out, d)
 	}
 	return out
 }
