@@ -38,7 +38,15 @@ func readHeaderBlock(br *bufio.Reader, maxBytes, maxFields int, p *problems) (h 
 			}
 			break
 		}
+		if first {
+			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // UTF-8 BOM
+		}
 		if isBlankLine(line) {
+			if first {
+				// An empty header: the body follows at once.
+				p.add(ProblemMalformedHeader)
+				return textproto.Header{}, nil, nil
+			}
 			break
 		}
 		if first {

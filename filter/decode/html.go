@@ -66,7 +66,7 @@ func htmlToText(src []byte, max int) (text string, truncated bool) {
 				atom.Html:
 				w.paragraphBreak(a == atom.P || a == atom.Table || a == atom.H1 || a == atom.H2 || a == atom.H3)
 			case atom.Li:
-				w.newline()
+				w.endLine()
 				if !end {
 					w.text([]byte("- "))
 				}
@@ -75,7 +75,7 @@ func htmlToText(src []byte, max int) (text string, truncated bool) {
 					w.space()
 				}
 			case atom.Pre:
-				w.newline()
+				w.endLine()
 				if end {
 					if pre > 0 {
 						pre--
@@ -84,7 +84,7 @@ func htmlToText(src []byte, max int) (text string, truncated bool) {
 					pre++
 				}
 			case atom.Blockquote:
-				w.newline()
+				w.endLine()
 				if end {
 					if w.quote > 0 {
 						w.quote--
@@ -222,6 +222,13 @@ func (w *textWriter) pre(t []byte) {
 
 func (w *textWriter) space() { w.spacePending = true }
 
+// endLine ends the current line unless nothing was written on it.
+func (w *textWriter) endLine() {
+	if w.newlines == 0 {
+		w.newline()
+	}
+}
+
 func (w *textWriter) newline() {
 	w.spacePending = false
 	if w.b.Len() == 0 || w.newlines >= 2 {
@@ -238,9 +245,7 @@ func (w *textWriter) paragraphBreak(blank bool) {
 	if w.b.Len() == 0 {
 		return
 	}
-	if w.newlines == 0 {
-		w.newline()
-	}
+	w.endLine()
 	if blank && w.newlines == 1 {
 		w.newline()
 	}

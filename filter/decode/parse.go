@@ -560,9 +560,24 @@ func contentType(h textproto.Header) (mt string, params map[string]string, ok bo
 // lenientMediaType splits "type; k=v; k2="v 2"" without validation, the
 // way mail clients read broken fields. Later duplicates are ignored.
 func lenientMediaType(v string) (string, map[string]string) {
-	parts := strings.Split(v, ";")
+	v = strings.TrimSpace(v)
+	// The type ends at ';' or at a blank ("text/plain charset=x").
+	end := strings.IndexAny(v, "; \t")
+	if end < 0 {
+		end = len(v)
+	}
+	typ := v[:end]
+	var parts []string
+	for _, p := range strings.Split(v[end:], ";") {
+		// Parameters separated by blanks instead of ';'.
+		if f := strings.Fields(p); len(f) > 1 && !strings.Contains(p, `"`) {
+			parts = append(parts, f...)
+		} else {
+			parts = append(parts, p)
+		}
+	}
 	params := map[string]string{}
-	for _, p := range parts[1:] {
+	for _, p := range parts {
 		k, val, found := strings.Cut(p, "=")
 		if !found {
 			continue
@@ -580,7 +595,7 @@ func lenientMediaType(v string) (string, map[string]string) {
 			params[k] = val
 		}
 	}
-	return strings.TrimSpace(parts[0]), params
+	return typ, params
 }
 
 func contentDisposition(h textproto.Header) (string, map[string]string) {

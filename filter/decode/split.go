@@ -251,7 +251,9 @@ var strongClosings = []string{
 	"met vriendelijke groeten", "此致", "此致敬礼", "此致 敬礼", "顺祝商祺", "順祝商祺", "祝商祺",
 	"祝好", "顺颂商祺", "順頌商祺", "敬上", "敬礼", "よろしくお願いいたします", "よろしくお願いします",
 	"宜しくお願いいたします", "敬具", "감사합니다", "مع تحياتي", "مع أطيب التحيات", "تحياتي",
-	"وتفضلوا بقبول فائق الاحترام", "best", "all the best", "br",
+	"وتفضلوا بقبول فائق الاحترام", "مع خالص الشكر", "مع خالص التحية", "مع التحية", "best", "all the best", "br",
+	"saygılarımızla", "abraço", "um abraço", "atte", "salu2", "mit besten grüßen", "gruß", "grüße",
+	"何卒よろしくお願い申し上げます", "よろしくお願い申し上げます", "以上、よろしくお願いいたします",
 }
 
 // weakClosings often close a mail but also start sentences; they count
@@ -259,19 +261,24 @@ var strongClosings = []string{
 var weakClosings = []string{
 	"thanks", "thank you", "many thanks", "thanks a lot", "thank you very much", "cheers",
 	"gracias", "merci", "danke", "obrigado", "obrigada", "спасибо", "teşekkürler", "dziękuję",
-	"grazie", "谢谢", "謝謝", "感谢", "ありがとうございます", "شكرا",
+	"grazie", "谢谢", "謝謝", "感谢", "ありがとうございます", "شكرا", "شكراً", "xoxo",
 }
 
 func closingMatch(l string, set []string) bool {
 	t := strings.ToLower(strings.TrimSpace(l))
 	t = strings.TrimRightFunc(t, func(r rune) bool {
-		return r == ',' || r == '!' || r == '.' || r == '，' || r == '！' || r == '。' || r == '、' || r == ' ' || r == '-' || r == '~'
+		return r == ',' || r == '!' || r == '.' || r == '，' || r == '！' || r == '。' || r == '、' || r == ' ' || r == '-' || r == '~' || r == '،'
 	})
 	if t == "" || utf8.RuneCountInString(t) > 60 {
 		return false
 	}
 	for _, c := range set {
 		if t == c {
+			return true
+		}
+		// "Many thanks in advance and kind regards": a long closing
+		// that ends with a two-word phrase.
+		if strings.HasSuffix(t, " "+c) && strings.Contains(c, " ") {
 			return true
 		}
 		// "Best regards, John Smith" — the phrase, a separator, a short name.
@@ -386,16 +393,19 @@ func contactBlock(lines []string) int {
 	if start == 0 || n < 2 || n > 14 {
 		return -1
 	}
-	contacts := 0
+	strong, weak := 0, 0
 	for _, l := range lines[start:] {
 		if utf8.RuneCountInString(l) > 90 {
 			return -1
 		}
-		if isContactLine(l) {
-			contacts++
+		switch contactLine(l) {
+		case 2:
+			strong++
+		case 1:
+			weak++
 		}
 	}
-	if contacts < 2 {
+	if strong < 1 || strong+weak < 2 {
 		return -1
 	}
 	return start
@@ -403,24 +413,40 @@ func contactBlock(lines []string) int {
 
 var contactCues = []string{
 	"tel", "phone", "fax", "mob", "cell", "whatsapp", "wechat", "skype", "e-mail", "email",
-	"www.", "http", "add:", "addr", "web", "电话", "手机", "传真", "地址", "邮箱", "網址", "网址",
+	"www.", "http", "add:", "address:", "web", "电话", "手机", "传真", "地址", "邮箱", "網址", "网址",
 	"тел", "факс", "адрес", "téléphone", "teléfono", "telefone", "telefon", "direccion",
 	"dirección", "endereço", "adresse", "adres", "indirizzo", "hp:", "ph:", "m:", "t:", "f:", "e:",
 }
 
-func isContactLine(l string) bool {
+// contactLine rates a line as signature material: 2 for a contact cue
+// (phone, web, e-mail, company legal form), 1 for a line with many digits
+// (a phone number or street address), else 0.
+func contactLine(l string) int {
 	low := strings.ToLower(strings.TrimSpace(l))
 	for _, c := range contactCues {
 		if strings.HasPrefix(low, c) || (len(c) > 3 && strings.Contains(low, c)) {
-			return true
+			return 2
 		}
 	}
-	// A line that is mostly a phone number: "+1 (555) 123-4567".
+	for _, c := range companyCues {
+		if strings.Contains(low, c) {
+			return 2
+		}
+	}
 	digits := 0
 	for _, r := range low {
 		if unicode.IsDigit(r) {
 			digits++
 		}
 	}
-	return strings.HasPrefix(low, "+") && digits >= 8
+	if digits >= 7 {
+		return 1
+	}
+	return 0
+}
+
+// companyCues are legal-form words that mark a company name line.
+var companyCues = []string{
+	"gmbh", " ltd", "inc.", " llc", "s.a.", "s.l.", "co.,", " corp", "ltda", "s.r.l", "sp. z o.o",
+	"ооо ", "有限公司", "株式会社", "şti", "a.ş.", "b.v.", " pty", "〒",
 }
