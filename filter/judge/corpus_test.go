@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,15 +12,24 @@ import (
 	"github.com/tradesift/tradesift/filter/extract"
 )
 
-// analyze runs one raw message through the classify path: decode,
-// extract, sender signals, judge.
-func analyze(j *Judge, cfg *config.Config, raw []byte, lbl *label) (Verdict, *decode.Message) {
-	m := parseFallback(raw)
+// prepare runs the steps before the judgement: decode, extract, sender
+// signals.
+func prepare(cfg *config.Config, raw []byte, lbl *label) (*decode.Message, extract.Fields, []string) {
+	m, err := decode.Parse(bytes.NewReader(raw), decode.Limits{})
+	if err != nil || m == nil {
+		m = &decode.Message{}
+	}
 	var f extract.Fields
 	if lbl != nil {
 		f = fieldsFromLabel(*lbl)
 	}
-	return j.Judge(m, f, senderFallback(m, &cfg.Supplier)), m
+	return m, f, senderFallback(m, &cfg.Supplier)
+}
+
+// analyze runs one raw message through the classify path.
+func analyze(j *Judge, cfg *config.Config, raw []byte, lbl *label) (Verdict, *decode.Message) {
+	m, f, s := prepare(cfg, raw, lbl)
+	return j.Judge(m, f, s), m
 }
 
 // TestCorpus runs the labelled corpus through the classify path and fails

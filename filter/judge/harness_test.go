@@ -73,12 +73,12 @@ type label struct {
 	ProbeKind string `json:"probe_kind"`
 	Rep       string `json:"rep"`
 	Fields    struct {
-		Models    []string `json:"models"`
-		Quantity  *int     `json:"quantity"`
-		Incoterm  *string  `json:"incoterm"`
-		Company   *string  `json:"company"`
-		Country   *string  `json:"country"`
-		Language  *string  `json:"language"`
+		Models   []string `json:"models"`
+		Quantity *int     `json:"quantity"`
+		Incoterm *string  `json:"incoterm"`
+		Company  *string  `json:"company"`
+		Country  *string  `json:"country"`
+		Language *string  `json:"language"`
 	} `json:"fields"`
 	Why string `json:"why"`
 }

@@ -78,25 +78,30 @@ func NewWithRules(sup *config.Supplier, grades map[string]string, rules *Rules) 
 	groups := slices.Clone(rules.Cue)
 	// The catalogue's own product words (any language) name what we sell,
 	// and so do the words of products we do not make (cannot-fulfil).
+	// Words that count only in context (spare-part names) are left to
+	// extraction, which reports them as models.
 	var words []string
 	for i := range sup.Products {
 		p := &sup.Products[i]
 		j.products[strings.ToLower(p.Model)] = p
-		words = append(words, p.Words...)
-		if p.Model != "" && strings.ContainsAny(p.Model, "0123456789-") {
-			words = append(words, p.Model)
+		if len(p.Context) == 0 {
+			words = append(words, p.Words...)
 		}
 	}
 	for _, p := range sup.NotMade {
 		words = append(words, p.Words...)
 	}
 	if len(words) > 0 {
-		groups = append(groups, CueGroup{Name: "catalogue-word", Product: true, Words: words})
+		groups = append(groups, CueGroup{Name: "catalogue-word", Product: true, Words: words, wholeWords: true})
 	}
 	// Custom work of the supplier section adds to the rules' custom cues.
 	for _, c := range sup.Custom {
+		name := "custom-work"
+		if validSignal(c.Name) {
+			name = c.Name
+		}
 		if len(c.Words) > 0 {
-			groups = append(groups, CueGroup{Name: "custom-work", Plan: PlanNeedTime, Words: c.Words})
+			groups = append(groups, CueGroup{Name: name, Plan: PlanNeedTime, Words: c.Words, wholeWords: true})
 		}
 	}
 	j.cues, j.matchers = compileCues(groups)
@@ -146,7 +151,7 @@ func (j *Judge) Judge(m *decode.Message, f extract.Fields, sender []string) Verd
 	}
 	var cueSignals []Signal
 	for i, c := range j.cues {
-		if !ev.fired[i] || (c.requires >= 0 && !ev.fired[c.requires]) {
+		if !ev.fired[i] || !anyFired(ev.fired, c.requires) {
 			continue
 		}
 		if c.Product {
@@ -257,9 +262,11 @@ func (j *Judge) Judge(m *decode.Message, f extract.Fields, sender []string) Verd
 		}
 	}
 
-	// 5. Relevance: an inquiry is about what we sell.
-	buyerText := ev.text[Sourcing] + ev.text[MarketEntry] + ev.text[InfoGathering] + ev.text[SampleSeeking] + ev.text[keyCopycat] + ev.text[keyCompetitor]
-	if !ev.product && buyerText < 2*r.Threshold.Inquiry {
+	// 5. Relevance: an inquiry is about what we sell, or it comes from a
+	// look-alike of our own or a customer's domain (a probe need not name
+	// a product to ask for "the whole price list").
+	lookalike := slices.Contains(sender, "lookalike-own-domain") || slices.Contains(sender, "lookalike-customer-domain")
+	if !ev.product && !lookalike {
 		v.Signals = mergeSignals(append(noneSignals, Signal{Name: "off-topic", Weight: 0}))
 		return v
 	}
@@ -310,6 +317,18 @@ func (j *Judge) finish(m *decode.Message, f extract.Fields, v Verdict, bt, kind 
 	}
 	v.Signals = mergeSignals(append(sig, reasons...))
 	return v
+}
+
+func anyFired(fired []bool, idx []int) bool {
+	if len(idx) == 0 {
+		return true
+	}
+	for _, i := range idx {
+		if fired[i] {
+			return true
+		}
+	}
+	return false
 }
 
 func gradeWorse(g, than string) bool { return g == "" || g > than }

@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -156,6 +157,22 @@ var connectors = map[string]bool{"de": true, "of": true, "del": true, "do": true
 var lateWords = map[string]bool{"end": true, "late": true, "fin": true, "finales": true, "final": true, "fim": true, "ende": true,
 	"fine": true, "конец": true, "конце": true, "sonu": true, "sonunda": true, "koniec": true, "koncu": true, "نهاية": true, "eind": true}
 
+// cjkMonth is "2026年3月", "2026年 3 月", "2026년 3월".
+var cjkMonth = regexp.MustCompile(`(20\d\d)\s*[年년]\s*(\d{1,2})\s*[月월]`)
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func isQuarter(t string) bool { return len(t) == 2 && t[0] == 'q' && t[1] >= '1' && t[1] <= '4' }
+
 func monthOf(tok string) int {
 	if n := months[tok]; n > 0 {
 		return n
@@ -186,8 +203,7 @@ func purchaseHorizon(text string, now time.Time) (int, bool) {
 			best = t
 		}
 	}
-	var year func(s string) int
-	year = func(s string) int {
+	year := func(s string) int {
 		if len(s) == 4 && (strings.HasPrefix(s, "20")) {
 			n := 0
 			for _, c := range s {
@@ -198,17 +214,17 @@ func purchaseHorizon(text string, now time.Time) (int, bool) {
 			}
 			return n
 		}
-		// "2026年" / "2026년"
-		if len(s) > 4 && strings.HasPrefix(s, "20") {
-			return year(s[:4])
-		}
 		return 0
+	}
+	for _, sm := range cjkMonth.FindAllStringSubmatch(text, -1) {
+		y, mo := atoi(sm[1]), atoi(sm[2])
+		consider(y, mo, 15)
 	}
 	for i, t := range toks {
 		y := year(t)
 		if y == 0 {
 			// "q3"
-			if len(t) == 2 && t[0] == 'q' && t[1] >= '1' && t[1] <= '4' && i+1 < len(toks) {
+			if isQuarter(t) && i+1 < len(toks) {
 				if y2 := year(toks[i+1]); y2 > 0 {
 					consider(y2, int(t[1]-'0')*3-2, 1)
 				}
@@ -228,45 +244,17 @@ func purchaseHorizon(text string, now time.Time) (int, bool) {
 				}
 			}
 		}
+		if !found && i > 0 && isQuarter(toks[i-1]) {
+			found = true // handled at the quarter
+		}
 		if !found && i > 0 && (lateWords[toks[i-1]] || i > 1 && connectors[toks[i-1]] && lateWords[toks[i-2]]) {
 			consider(y, 10, 1)
 			found = true
 		}
-		// 2026年3月 / 2026 3月: a number with 月 after the year.
 		if !found && i+1 < len(toks) {
-			nt := toks[i+1]
-			if strings.HasSuffix(nt, "月") || strings.HasSuffix(nt, "월") {
-				n := 0
-				for _, c := range strings.TrimSuffix(strings.TrimSuffix(nt, "月"), "월") {
-					if c >= '0' && c <= '9' {
-						n = n*10 + int(c-'0')
-					}
-				}
-				if n > 0 {
-					consider(y, n, 15)
-					found = true
-				}
-			}
-			if !found {
-				if mo := monthOf(nt); mo > 0 { // 2026 March, 2026 mart
-					consider(y, mo, 15)
-					found = true
-				}
-			}
-		}
-		if !found && strings.Contains(t, "月") {
-			if k := strings.Index(t, "年"); k > 0 {
-				rest := strings.TrimSuffix(t[k+len("年"):], "月")
-				n := 0
-				for _, c := range rest {
-					if c >= '0' && c <= '9' {
-						n = n*10 + int(c-'0')
-					}
-				}
-				if n > 0 {
-					consider(y, n, 15)
-					found = true
-				}
+			if mo := monthOf(toks[i+1]); mo > 0 { // 2026 March, 2026 mart
+				consider(y, mo, 15)
+				found = true
 			}
 		}
 		if !found && y > now.Year() {

@@ -69,6 +69,10 @@ type CueGroup struct {
 	Product  bool               `toml:"product"`
 	Requires string             `toml:"requires"`
 	Words    []string           `toml:"words"`
+
+	// wholeWords: a word without a trailing "*" must end a word (the
+	// supplier section's word syntax); rules-file words are stems.
+	wholeWords bool
 }
 
 // Score keys besides the buyer types.
@@ -169,8 +173,13 @@ func (r *Rules) check() error {
 		}
 	}
 	for _, c := range r.Cue {
-		if c.Requires != "" && !names[c.Requires] {
-			return fmt.Errorf("cue %s: requires unknown cue %q", c.Name, c.Requires)
+		if c.Requires == "" {
+			continue
+		}
+		for _, req := range strings.Split(c.Requires, "|") {
+			if !names[req] {
+				return fmt.Errorf("cue %s: requires unknown cue %q", c.Name, req)
+			}
 		}
 	}
 	for i, h := range r.Header {
@@ -202,12 +211,13 @@ type matcher struct {
 	word     string
 	boundary bool // must start a word
 	endBound bool // must end a word
-	group    int
+	// and lists further words that must all occur too ("logo* && stem*").
+	and []matcher
 }
 
 type compiledCue struct {
 	CueGroup
-	requires int // index of the required group, or -1
+	requires []int // indexes of groups one of which must fire too
 }
 
 // compile turns the cue groups into matchers.
@@ -221,24 +231,53 @@ func compileCues(groups []CueGroup) ([]compiledCue, [][]matcher) {
 	cues := make([]compiledCue, len(groups))
 	ms := make([][]matcher, len(groups))
 	for i, g := range groups {
-		cues[i] = compiledCue{CueGroup: g, requires: -1}
+		cues[i] = compiledCue{CueGroup: g}
 		if g.Requires != "" {
-			cues[i].requires = idx[g.Requires]
+			for _, r := range strings.Split(g.Requires, "|") {
+				cues[i].requires = append(cues[i].requires, idx[r])
+			}
 		}
 		seen := map[string]bool{}
 		for _, w := range g.Words {
-			end := strings.HasSuffix(w, "=")
-			w = normalize(strings.TrimSuffix(w, "="))
-			w = strings.TrimSpace(w)
-			if w == "" || seen[w] {
+			if seen[w] {
 				continue
 			}
 			seen[w] = true
-			r, _ := utf8.DecodeRuneInString(w)
-			ms[i] = append(ms[i], matcher{word: w, boundary: needsBoundary(r), endBound: end, group: i})
+			var parts []matcher
+			for _, p := range strings.Split(w, "&&") {
+				if m, ok := compileWord(p, g.wholeWords); ok {
+					parts = append(parts, m)
+				}
+			}
+			if len(parts) == 0 {
+				continue
+			}
+			m := parts[0]
+			m.and = parts[1:]
+			ms[i] = append(ms[i], m)
 		}
 	}
 	return cues, ms
+}
+
+// compileWord reads one cue word: a trailing "*" makes it a stem, a
+// trailing "=" a whole word; otherwise whole says which.
+func compileWord(w string, whole bool) (matcher, bool) {
+	w = strings.TrimSpace(w)
+	end := whole
+	switch {
+	case strings.HasSuffix(w, "*"):
+		end, w = false, strings.TrimSuffix(w, "*")
+	case strings.HasSuffix(w, "="):
+		end, w = true, strings.TrimSuffix(w, "=")
+	}
+	w = strings.TrimSpace(normalize(w))
+	if w == "" {
+		return matcher{}, false
+	}
+	r, _ := utf8.DecodeRuneInString(w)
+	last, _ := utf8.DecodeLastRuneInString(w)
+	return matcher{word: w, boundary: needsBoundary(r), endBound: end && needsBoundary(last)}, true
 }
 
 // needsBoundary: scripts written with spaces between words.
@@ -248,8 +287,20 @@ func needsBoundary(r rune) bool {
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
-// find reports whether m occurs in text, respecting boundaries.
+// find reports whether m (and every word joined to it) occurs in text.
 func (m *matcher) find(text string) bool {
+	if !m.find1(text) {
+		return false
+	}
+	for i := range m.and {
+		if !m.and[i].find1(text) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *matcher) find1(text string) bool {
 	off := 0
 	for {
 		i := strings.Index(text[off:], m.word)
