@@ -17,8 +17,9 @@ import (
 //
 // When that client is itself trusted (a chain of our own relays), the next
 // field down is read, and so on; trusted holds IPs or CIDR prefixes. ok is
-// false when no field could be read: then the caller keeps the peer's
-// address.
+// false when there is no outside client to be found: no readable field
+// (the MTA's own bounces have none with "from"), or only trusted hops (a
+// local submission). SPF then has nothing to check.
 func ClientFromReceived(h textproto.Header, trusted []string) (ip net.IP, helo string, ok bool) {
 	nets := parseTrusted(trusted)
 	for _, v := range h.Values("Received") {
@@ -30,10 +31,8 @@ func ClientFromReceived(h textproto.Header, trusted []string) (ip net.IP, helo s
 			return ip, helo, true
 		}
 	}
-	if ip != nil {
-		// Every hop was trusted: the last one is the client.
-		return ip, helo, true
-	}
+	// Every hop was trusted: the mail was written inside (a local
+	// submission, a bounce); there is no outside client.
 	return nil, "", false
 }
 

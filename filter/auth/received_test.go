@@ -47,6 +47,9 @@ func TestClientFromReceived(t *testing.T) {
 			[]string{"from [192.0.2.77] (helo=client.example) by mx with esmtp (Exim 4.96)"},
 			"192.0.2.77", "client.example", true},
 		{"no Received", nil, "", "", false},
+		{"only trusted hops: a local submission",
+			[]string{"from localhost (localhost [127.0.0.1]) by mx (Postfix) with ESMTP id 10"}, "", "", false},
+		{"Postfix's own mail", []string{"by mx.everride-scooter.com (Postfix, from userid 0) id 11; Tue, 10 Mar 2026"}, "", "", false},
 		{"unreadable top field", []string{"by mx.everride-scooter.com with LMTP id 9"}, "", "", false},
 		{"no IP", []string{"from helo.example (helo.example) by mx"}, "", "", false},
 	}
