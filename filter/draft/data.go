@@ -263,6 +263,9 @@ func (d *Data) Containers(p config.Product, unit string) string {
 			parts = append(parts, d.Num(n)+" "+unit+"/"+c)
 		}
 	}
+	if d.Lang == "ar" {
+		return strings.Join(parts, "، ")
+	}
 	return strings.Join(parts, ", ")
 }
 
@@ -343,6 +346,38 @@ func (d *Data) LongDate(t time.Time) string {
 		return s + " de " + strconv.Itoa(t.Year())
 	}
 	return s + " " + strconv.Itoa(t.Year())
+}
+
+// Colors lists the supplier's standard colours in the language (common
+// colour names are translated; others are shown as configured).
+func (d *Data) Colors() string {
+	out := make([]string, 0, len(d.Supplier.StandardColors))
+	for _, c := range d.Supplier.StandardColors {
+		if tr, ok := colorNames[strings.ToLower(c)][d.Lang]; ok {
+			c = tr
+		}
+		out = append(out, c)
+	}
+	sep := ", "
+	if d.Lang == "ar" {
+		sep = "، "
+	}
+	return strings.Join(out, sep)
+}
+
+var colorNames = map[string]map[string]string{
+	"black":  {"es": "negro", "pt": "preto", "fr": "noir", "ru": "чёрный", "ar": "أسود"},
+	"white":  {"es": "blanco", "pt": "branco", "fr": "blanc", "ru": "белый", "ar": "أبيض"},
+	"red":    {"es": "rojo", "pt": "vermelho", "fr": "rouge", "ru": "красный", "ar": "أحمر"},
+	"blue":   {"es": "azul", "pt": "azul", "fr": "bleu", "ru": "синий", "ar": "أزرق"},
+	"pink":   {"es": "rosa", "pt": "rosa", "fr": "rose", "ru": "розовый", "ar": "وردي"},
+	"green":  {"es": "verde", "pt": "verde", "fr": "vert", "ru": "зелёный", "ar": "أخضر"},
+	"grey":   {"es": "gris", "pt": "cinza", "fr": "gris", "ru": "серый", "ar": "رمادي"},
+	"gray":   {"es": "gris", "pt": "cinza", "fr": "gris", "ru": "серый", "ar": "رمادي"},
+	"yellow": {"es": "amarillo", "pt": "amarelo", "fr": "jaune", "ru": "жёлтый", "ar": "أصفر"},
+	"orange": {"es": "naranja", "pt": "laranja", "fr": "orange", "ru": "оранжевый", "ar": "برتقالي"},
+	"purple": {"es": "morado", "pt": "roxo", "fr": "violet", "ru": "фиолетовый", "ar": "بنفسجي"},
+	"silver": {"es": "plateado", "pt": "prateado", "fr": "argent", "ru": "серебристый", "ar": "فضي"},
 }
 
 // Date formats t as 2006-01-02.

@@ -161,7 +161,7 @@ func TestAppendDraftToSpecialUseFolder(t *testing.T) {
 			t.Errorf("decoded body lacks %q:\n%s", want, body)
 		}
 	}
-	if dr.Lang == "ru" && !strings.Contains(string(body), "Уважаем") {
+	if dr.Lang == "ru" && !strings.Contains(string(body), "Здравствуйте, Иван Петров!") {
 		t.Errorf("Russian draft without Russian greeting:\n%s", body)
 	}
 }
