@@ -10,6 +10,7 @@ import (
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/decode"
 	"github.com/tradesift/tradesift/filter/extract"
+	"github.com/tradesift/tradesift/filter/sender"
 )
 
 // prepare runs the steps before the judgement: decode, extract, sender
@@ -23,7 +24,7 @@ func prepare(cfg *config.Config, raw []byte, lbl *label) (*decode.Message, extra
 	if lbl != nil {
 		f = fieldsFromLabel(*lbl)
 	}
-	return m, f, senderFallback(m, &cfg.Supplier)
+	return m, f, append(sender.Analyze(m, &cfg.Supplier, dkimDomains(m)), authFromHeader(m)...)
 }
 
 // analyze runs one raw message through the classify path.

@@ -1,20 +1,14 @@
 package judge
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/emersion/go-message"
-	_ "github.com/emersion/go-message/charset"
-	"github.com/emersion/go-message/mail"
 
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/decode"
@@ -95,191 +89,31 @@ func loadLabels(t testing.TB, dir string) []label {
 	return ls
 }
 
-// parseFallback is a minimal decoder used until filter/decode lands.
-func parseFallback(raw []byte) *decode.Message {
-	m := &decode.Message{}
-	e, err := message.Read(bytes.NewReader(raw))
-	if e == nil {
-		_ = err
-		return m
-	}
-	m.Header = e.Header.Header
-	h := mail.Header{Header: e.Header}
-	m.Subject, _ = h.Subject()
-	if l, err := h.AddressList("From"); err == nil && len(l) > 0 {
-		m.From = decode.Address{Name: l[0].Name, Addr: strings.ToLower(l[0].Address)}
-	}
-	if l, err := h.AddressList("Reply-To"); err == nil {
-		for _, a := range l {
-			m.ReplyTo = append(m.ReplyTo, decode.Address{Name: a.Name, Addr: strings.ToLower(a.Address)})
-		}
-	}
-	if d, err := h.Date(); err == nil && !d.IsZero() {
-		m.Date, m.HasDate = d, true
-	}
-	m.InReplyTo, _ = h.MsgIDList("In-Reply-To")
-	m.References, _ = h.MsgIDList("References")
-	m.MediaType, _, _ = e.Header.ContentType()
-	var plain, html string
-	var walk func(e *message.Entity, depth int)
-	walk = func(e *message.Entity, depth int) {
-		if depth > 10 {
-			return
-		}
-		if mr := e.MultipartReader(); mr != nil {
-			for {
-				p, err := mr.NextPart()
-				if err != nil {
-					return
-				}
-				walk(p, depth+1)
-			}
-		}
-		mt, params, _ := e.Header.ContentType()
-		m.Parts = append(m.Parts, mt)
-		if cs := strings.ToLower(params["charset"]); cs != "" {
-			m.Charsets = append(m.Charsets, cs)
-		}
-		b, _ := io.ReadAll(io.LimitReader(e.Body, 1<<20))
-		switch mt {
-		case "text/plain":
-			if plain == "" {
-				plain = string(b)
-			}
-		case "text/html":
-			if html == "" {
-				html = stripTags(string(b))
-			}
-		case "message/delivery-status", "message/disposition-notification", "text/rfc822-headers":
-		default:
-			m.Attachments = append(m.Attachments, decode.Attachment{ContentType: mt})
-		}
-	}
-	walk(e, 0)
-	m.Text = plain
-	if m.Text == "" {
-		m.Text = html
-	}
-	// Split quoted text.
-	var keep []string
-	for _, line := range strings.Split(m.Text, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), ">") {
-			m.Quoted += line + "\n"
-			continue
-		}
-		keep = append(keep, line)
-	}
-	m.Text = strings.Join(keep, "\n")
-	return m
-}
-
-var tagRe = regexp.MustCompile(`(?s)<style.*?</style>|<[^>]*>`)
-
-func stripTags(s string) string {
-	s = tagRe.ReplaceAllString(s, " ")
-	s = strings.NewReplacer("&nbsp;", " ", "&amp;", "&", "&lt;", "<", "&gt;", ">", "&quot;", "\"", "&#39;", "'").Replace(s)
-	return s
-}
-
-// senderFallback computes the sender signals the profile's §3 names, until
-// filter/sender lands.
-func senderFallback(m *decode.Message, s *config.Supplier) []string {
+// authFromHeader stands in for filter/auth (which needs DNS): the
+// corpus messages carry the receiving MX's Authentication-Results.
+func authFromHeader(m *decode.Message) []string {
 	var out []string
-	from := m.From.Domain()
-	for _, c := range s.Competitors {
-		if from == c {
-			out = append(out, "competitor-domain")
-		}
-		for _, r := range m.ReplyTo {
-			if r.Domain() == c {
-				out = append(out, "competitor-domain")
-			}
-		}
-	}
-	if lookalike(from, s.Domain) {
-		out = append(out, "lookalike-own-domain")
-	}
-	for _, c := range s.Customers {
-		if lookalike(from, c) {
-			out = append(out, "lookalike-customer-domain")
-		}
-	}
-	for _, r := range m.ReplyTo {
-		if d := r.Domain(); d != "" && d != from {
-			out = append(out, "reply-to-other-domain")
-			if isFreemail(d) {
-				out = append(out, "reply-to-freemail")
-			}
-		}
-	}
-	if isFreemail(from) {
-		out = append(out, "freemail-sender")
-	}
-	xm := strings.ToLower(m.Header.Get("X-Mailer"))
-	for _, w := range []string{"foxmail", "netease", "qqmail", "coremail", "dingtalk", "aliyun"} {
-		if strings.Contains(xm, w) {
-			out = append(out, "china-mailer")
-			break
-		}
-	}
-	if m.HasDate {
-		if _, off := m.Date.Zone(); off == 8*3600 {
-			out = append(out, "date-plus0800")
-		}
-	}
-	for _, c := range m.Charsets {
-		if c == "gb2312" || c == "gbk" || c == "gb18030" {
-			out = append(out, "gb-charset")
-			break
-		}
-	}
 	ar := strings.ToLower(strings.Join(m.Header.Values("Authentication-Results"), " "))
 	for _, k := range []string{"dkim", "spf", "dmarc"} {
-		if strings.Contains(ar, k+"=fail") || strings.Contains(ar, k+"=softfail") && k == "spf" {
+		if strings.Contains(ar, k+"=fail") || k == "spf" && strings.Contains(ar, "spf=softfail") {
 			out = append(out, k+"-fail")
 		}
 	}
 	return out
 }
 
-func lookalike(d, target string) bool {
-	if d == "" || target == "" || d == target {
-		return false
-	}
-	base := func(s string) string {
-		if i := strings.IndexByte(s, '.'); i > 0 {
-			return s[:i]
-		}
-		return s
-	}
-	if base(d) == base(target) { // TLD swap
-		return true
-	}
-	norm := strings.NewReplacer("0", "o", "1", "l", "-", "", "rn", "m").Replace
-	if norm(base(d)) == norm(base(target)) {
-		return true
-	}
-	return editDistance(d, target) <= 2
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
+// dkimDomains lists the d= tags of the DKIM signatures.
+func dkimDomains(m *decode.Message) []string {
+	var out []string
+	for _, v := range m.Header.Values("DKIM-Signature") {
+		for _, tag := range strings.Split(v, ";") {
+			tag = strings.TrimSpace(tag)
+			if strings.HasPrefix(tag, "d=") {
+				out = append(out, strings.ToLower(strings.TrimSpace(tag[2:])))
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
 		}
-		prev = cur
 	}
-	return prev[len(b)]
+	return out
 }
 
 // confusion prints a confusion matrix of want (rows) by got (columns).
