@@ -45,7 +45,8 @@ func Received(t Trace) []byte {
 	b.WriteString("])\r\n")
 	if t.TLS != nil {
 		b.WriteString("\t(using ")
-		b.WriteString(tls.VersionName(t.TLS.Version))
+		// Postfix's spelling, which log readers and parsers expect.
+		b.WriteString(strings.Replace(tls.VersionName(t.TLS.Version), "TLS ", "TLSv", 1))
 		b.WriteString(" with cipher ")
 		b.WriteString(tls.CipherSuiteName(t.TLS.CipherSuite))
 		b.WriteString(")\r\n")

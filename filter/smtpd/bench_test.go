@@ -1,0 +1,38 @@
+package smtpd
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/tradesift/tradesift/filter/spool"
+)
+
+type discardSpool struct{}
+
+func (discardSpool) Store(env spool.Envelope, r io.Reader) (string, error) {
+	_, err := io.Copy(io.Discard, r)
+	return "X", err
+}
+
+// BenchmarkSession pushes 10 KB messages through one session on loopback
+// into a spool that discards: the listener's own cost per message.
+func BenchmarkSession(b *testing.B) {
+	cfg := testConfig()
+	ts := startB(b, cfg)
+	c, err := smtp.Dial(ts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	msg := "From: a@client.example.net\r\nSubject: bench\r\n\r\n" + strings.Repeat("We would like a quotation for 500 units, delivered to Rotterdam, please.\r\n", 140)
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.SendMail("a@client.example.net", []string{"sales@example.com"}, strings.NewReader(msg)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
