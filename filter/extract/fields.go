@@ -15,6 +15,12 @@ type Fields struct {
 	Quantity *int `json:"quantity"`
 	// ModelQuantity is the quantity per model where the text says it.
 	ModelQuantity map[string]int `json:"model_quantity,omitempty"`
+	// Samples is the number of samples asked for ("3 free samples", "1 pc
+	// each" of five models); Quantity falls back to it without an order.
+	Samples int `json:"samples,omitempty"`
+	// Custom names the custom-work cue groups of supplier.custom found in
+	// the text ("custom-colour", "logo-beyond-deck", ...).
+	Custom []string `json:"custom,omitempty"`
 
 	Incoterm    string   `json:"incoterm"` // FOB, CIF, EXW, DDP, ...
 	Payment     []string `json:"payment"`  // T/T, L/C, D/P, PayPal, ...

@@ -1,0 +1,348 @@
+package extract
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// kind says what a dictionary word stands for.
+type kind uint8
+
+const (
+	kModel       kind = iota // a model number variant; val is the product index
+	kModelList               // a short form that counts only in a list of models
+	kWord                    // a product word; val is the product index
+	kNotMade                 // a not-made product word; val is the not_made index
+	kContext                 // a context word of a product; val is the product index
+	kCustom                  // part of a custom cue; val indexes x.cueParts
+	kUnit                    // a piece unit
+	kSampleUnit              // a unit only for samples ("3 colours")
+	kSample                  // a sample word
+	kSampleOne               // "a sample"
+	kEach                    // "each"
+	kNumWord                 // a number written as a word; val is the number
+	kNotOrder                // reference / hypothetical / yearly cue
+	kPer                     // "per" after a unit
+	kContainer               // container word
+	kMeaning                 // "what does it mean"
+	kIncoterm                // val indexes x.incoterms
+	kCurrency                // val indexes x.currencies
+	kTarget                  // target price cue
+	kPayment                 // val indexes x.payments
+	kDeliveryCue             // delivery cue
+	kDays                    // day unit
+	kWeeks                   // week unit
+	kWithin                  // within / by / before
+	kMonth                   // val is the month
+	kCountry                 // val indexes x.countries
+	kCity                    // val indexes x.countries
+	kStreet                  // street word
+	kPhoneCue                // word before a phone number
+	nKinds
+)
+
+// entry is one word of the dictionary.
+type entry struct {
+	kind   kind
+	val    int
+	prefix bool // trailing *: any ending
+	plural bool // a trailing "s" is allowed
+}
+
+// match is one word found in the text; start and end are byte offsets into
+// the lower-cased text, which has the same offsets as the original.
+type match struct {
+	start, end int
+	e          *entry
+}
+
+// dict finds many words in one pass (Aho-Corasick over bytes). Words whose
+// edge is a letter of an alphabetic script must sit on word boundaries there;
+// Chinese, Japanese, Korean and Arabic words match anywhere.
+type dict struct {
+	words   map[string][]entry
+	root    [256]int32
+	nodes   []acNode
+	edges   []acEdge
+	entries [][]entry // per pattern index
+	keys    []string
+}
+
+type acNode struct {
+	edgeStart, edgeEnd int32
+	fail               int32
+	out                int32 // pattern index ending here, or -1
+	link               int32 // next node on the fail chain with an output, or -1
+	depth              int32
+}
+
+type acEdge struct {
+	b  byte
+	to int32
+}
+
+func newDict() *dict { return &dict{words: map[string][]entry{}} }
+
+// add adds word (any case; "*" at the end for prefix matching) with its entry.
+// Spaces and hyphens inside a word also match each other.
+func (d *dict) add(word string, e entry) {
+	w := lower(strings.TrimSpace(word))
+	if strings.HasSuffix(w, "*") {
+		e.prefix = true
+		w = strings.TrimSpace(strings.TrimSuffix(w, "*"))
+	}
+	if w == "" {
+		return
+	}
+	vars := []string{w}
+	if strings.Contains(w, " ") {
+		vars = append(vars, strings.ReplaceAll(w, " ", "-"))
+	}
+	if strings.Contains(w, "-") && len(w) > 3 {
+		vars = append(vars, strings.ReplaceAll(w, "-", " "), strings.ReplaceAll(w, "-", ""))
+	}
+	for _, v := range vars {
+		if strings.Contains(v, "'") {
+			v2 := strings.ReplaceAll(v, "'", "\u2019")
+			if !hasEntry(d.words[v2], e) {
+				d.words[v2] = append(d.words[v2], e)
+			}
+		}
+		if !hasEntry(d.words[v], e) {
+			d.words[v] = append(d.words[v], e)
+		}
+	}
+}
+
+func hasEntry(es []entry, e entry) bool {
+	for _, x := range es {
+		if x == e {
+			return true
+		}
+	}
+	return false
+}
+
+// build compiles the automaton; add must not be called afterwards.
+func (d *dict) build() {
+	d.keys = d.keys[:0]
+	for k := range d.words {
+		d.keys = append(d.keys, k)
+	}
+	sort.Strings(d.keys)
+	type bnode struct {
+		next  map[byte]int32
+		out   int32
+		depth int32
+	}
+	bn := []bnode{{next: map[byte]int32{}, out: -1}}
+	d.entries = make([][]entry, len(d.keys))
+	for pi, k := range d.keys {
+		d.entries[pi] = d.words[k]
+		n := int32(0)
+		for i := 0; i < len(k); i++ {
+			c := k[i]
+			nx, ok := bn[n].next[c]
+			if !ok {
+				nx = int32(len(bn))
+				bn = append(bn, bnode{next: map[byte]int32{}, out: -1, depth: bn[n].depth + 1})
+				bn[n].next[c] = nx
+			}
+			n = nx
+		}
+		bn[n].out = int32(pi)
+	}
+	d.nodes = make([]acNode, len(bn))
+	d.edges = d.edges[:0]
+	for i := range bn {
+		keys := make([]int, 0, len(bn[i].next))
+		for c := range bn[i].next {
+			keys = append(keys, int(c))
+		}
+		sort.Ints(keys)
+		d.nodes[i].edgeStart = int32(len(d.edges))
+		for _, c := range keys {
+			d.edges = append(d.edges, acEdge{byte(c), bn[i].next[byte(c)]})
+		}
+		d.nodes[i].edgeEnd = int32(len(d.edges))
+		d.nodes[i].out = bn[i].out
+		d.nodes[i].depth = bn[i].depth
+		d.nodes[i].link = -1
+	}
+	for c := 0; c < 256; c++ {
+		d.root[c] = 0
+	}
+	// Breadth-first fail links.
+	queue := []int32{}
+	for _, e := range d.edges[d.nodes[0].edgeStart:d.nodes[0].edgeEnd] {
+		d.root[e.b] = e.to
+		d.nodes[e.to].fail = 0
+		queue = append(queue, e.to)
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, e := range d.edges[d.nodes[n].edgeStart:d.nodes[n].edgeEnd] {
+			f := d.nodes[n].fail
+			for {
+				if t := d.child(f, e.b); t >= 0 {
+					d.nodes[e.to].fail = t
+					break
+				}
+				if f == 0 {
+					d.nodes[e.to].fail = 0
+					break
+				}
+				f = d.nodes[f].fail
+			}
+			fl := d.nodes[e.to].fail
+			if d.nodes[fl].out >= 0 {
+				d.nodes[e.to].link = fl
+			} else {
+				d.nodes[e.to].link = d.nodes[fl].link
+			}
+			queue = append(queue, e.to)
+		}
+	}
+}
+
+func (d *dict) child(n int32, b byte) int32 {
+	if n == 0 {
+		if t := d.root[b]; t != 0 {
+			return t
+		}
+		return -1
+	}
+	es := d.edges[d.nodes[n].edgeStart:d.nodes[n].edgeEnd]
+	for i := range es {
+		if es[i].b == b {
+			return es[i].to
+		}
+		if es[i].b > b {
+			break
+		}
+	}
+	return -1
+}
+
+// scan appends to ms every word found in the lower-cased text s.
+func (d *dict) scan(s string, ms []match) []match {
+	n := int32(0)
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		for {
+			if t := d.child(n, b); t >= 0 {
+				n = t
+				break
+			}
+			if n == 0 {
+				break
+			}
+			n = d.nodes[n].fail
+		}
+		for o := n; o > 0; o = d.nodes[o].link {
+			if d.nodes[o].out < 0 {
+				continue
+			}
+			end := i + 1
+			start := end - int(d.nodes[o].depth)
+			es := d.entries[d.nodes[o].out]
+			for k := range es {
+				e := &es[k]
+				if e2, ok := boundaryEnd(s, start, end, e); ok {
+					ms = append(ms, match{start: start, end: e2, e: e})
+				}
+			}
+		}
+	}
+	return ms
+}
+
+// boundaryEnd checks word boundaries and returns the end of the match
+// (a prefix word extends to the end of the word, a plural takes its "s").
+func boundaryEnd(s string, start, end int, e *entry) (int, bool) {
+	first, _ := utf8.DecodeRuneInString(s[start:])
+	last, _ := utf8.DecodeLastRuneInString(s[:end])
+	if needsBoundary(first) && start > 0 {
+		r, _ := utf8.DecodeLastRuneInString(s[:start])
+		if isWordRune(r) {
+			return 0, false
+		}
+	}
+	if e.prefix {
+		for end < len(s) {
+			r, n := utf8.DecodeRuneInString(s[end:])
+			if !isWordRune(r) {
+				break
+			}
+			end += n
+		}
+		return end, true
+	}
+	if !needsBoundary(last) || end >= len(s) {
+		return end, true
+	}
+	r, n := utf8.DecodeRuneInString(s[end:])
+	if e.plural && r == 's' {
+		r2, _ := utf8.DecodeRuneInString(s[end+n:])
+		if end+n >= len(s) || !isWordRune(r2) {
+			return end + n, true
+		}
+	}
+	if isWordRune(r) {
+		return 0, false
+	}
+	if r == '-' && end+1 < len(s) {
+		// "Самокат-Опт": a hyphenated compound is another word.
+		r2, _ := utf8.DecodeRuneInString(s[end+1:])
+		if unicode.IsLetter(r2) && needsBoundary(r2) {
+			return 0, false
+		}
+	}
+	return end, true
+}
+
+// needsBoundary reports whether words of r's script are separated by spaces
+// and so must match whole.
+func needsBoundary(r rune) bool {
+	if r < 0x80 {
+		return isWordRune(r)
+	}
+	return unicode.In(r, unicode.Latin, unicode.Cyrillic, unicode.Greek)
+}
+
+func isWordRune(r rune) bool {
+	if r < 0x80 {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// lower lower-cases s rune by rune, keeping every rune's byte length so that
+// offsets into the result are offsets into s. Tabs and carriage returns
+// become spaces.
+func lower(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch r {
+		case '\t', '\r':
+			b.WriteByte(' ')
+			continue
+		case '\u00a0', '\u202f', '\u2009': // no-break and thin spaces
+			b.WriteByte(' ')
+			for i := 1; i < utf8.RuneLen(r); i++ {
+				b.WriteByte(' ')
+			}
+			continue
+		}
+		l := unicode.ToLower(r)
+		if utf8.RuneLen(l) != utf8.RuneLen(r) {
+			l = r
+		}
+		b.WriteRune(l)
+	}
+	return b.String()
+}

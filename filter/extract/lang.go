@@ -1,0 +1,117 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+)
+
+// language names the language of the new text: by script first, then, for
+// Latin text, by stopwords and letters only some languages use. Words early
+// in the text weigh more, so a bilingual auto-reply is read in its first
+// language.
+func (x *Extractor) language(dc *doc) string {
+	text := dc.orig[dc.textStart:dc.textEnd]
+	if letterCount(text) < 20 {
+		text = dc.orig[:dc.textEnd]
+	}
+	var latin, cyr, arab, han, kana, hangul, greek, hebrew, thai, total int
+	for _, r := range text {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		total++
+		switch {
+		case r < 0x250:
+			latin++
+		case unicode.Is(unicode.Cyrillic, r):
+			cyr++
+		case unicode.Is(unicode.Arabic, r):
+			arab++
+		case unicode.Is(unicode.Han, r):
+			han++
+		case unicode.In(r, unicode.Hiragana, unicode.Katakana):
+			kana++
+		case unicode.Is(unicode.Hangul, r):
+			hangul++
+		case unicode.Is(unicode.Greek, r):
+			greek++
+		case unicode.Is(unicode.Hebrew, r):
+			hebrew++
+		case unicode.Is(unicode.Thai, r):
+			thai++
+		default:
+			latin++
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	share := func(n int) bool { return float64(n) >= x.minShare*float64(total) }
+	switch {
+	case kana > 0 && share(kana+han) && kana*10 >= han:
+		return "ja"
+	case share(hangul):
+		return "ko"
+	case share(han + kana):
+		return "zh"
+	case share(arab):
+		return "ar"
+	case share(cyr):
+		if strings.ContainsAny(text, "іїєґІЇЄҐ") {
+			return "uk"
+		}
+		return "ru"
+	case share(greek):
+		return "el"
+	case share(hebrew):
+		return "he"
+	case share(thai):
+		return "th"
+	}
+	score := make([]float64, len(x.langs))
+	n := 0
+	low := strings.ToLower(text)
+	for _, w := range strings.FieldsFunc(low, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
+		wt := 1.0
+		if n > 150 {
+			wt = 0.5
+		}
+		n++
+		if bits := x.stop[w]; bits != 0 {
+			k := 0
+			for b := bits; b != 0; b &= b - 1 {
+				k++
+			}
+			for i := range x.langs {
+				if bits&(1<<uint(i)) != 0 {
+					score[i] += wt / float64(k)
+				}
+			}
+		}
+	}
+	for _, r := range low {
+		if i, ok := x.letters[r]; ok {
+			score[i] += 0.3
+		}
+	}
+	best := -1
+	for i := range score {
+		if score[i] > 0 && (best < 0 || score[i] > score[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return x.langs[best]
+}
+
+func letterCount(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
+}
