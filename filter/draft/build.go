@@ -140,12 +140,20 @@ func recipients(m *decode.Message, v judge.Verdict) []*mail.Address {
 			}
 		}
 	}
-	src := []decode.Address{m.From}
-	if len(m.ReplyTo) > 0 && !distrust {
-		src = m.ReplyTo
-	}
 	var out []*mail.Address
-	for _, a := range src {
+	if len(m.ReplyTo) > 0 && !distrust {
+		out = addresses(m.ReplyTo)
+	}
+	if len(out) == 0 {
+		out = addresses([]decode.Address{m.From})
+	}
+	return out
+}
+
+// addresses keeps the usable ones of list, at most five.
+func addresses(list []decode.Address) []*mail.Address {
+	var out []*mail.Address
+	for _, a := range list {
 		addr := strings.TrimSpace(a.Addr)
 		if !validAddr(addr) {
 			continue
