@@ -282,7 +282,9 @@ func (c *Checker) checkSPF(ctx context.Context, in Input) spfOutcome {
 		out.domain = strings.ToLower(domainOf(sender))
 		r.From = sender
 	}
-	if out.domain == "" {
+	if out.domain == "" || strings.HasPrefix(out.domain, "[") || net.ParseIP(out.domain) != nil {
+		// No domain to ask about: a null sender with no HELO or an
+		// address literal as HELO (RFC 7208 §2.3).
 		out.value = "none"
 		r.Value = authres.ResultNone
 		out.result = r

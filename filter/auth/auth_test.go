@@ -232,6 +232,8 @@ func TestCheck(t *testing.T) {
 			dkim: "pass", spf: "pass", dmarc: "fail", policy: "reject", signals: []string{"dmarc-fail"}},
 		{name: "no DMARC record", msg: message("a@nodmarc.example", body), ip: "203.0.113.5", helo: "x.example", mailFrom: "a@nodmarc.example",
 			dkim: "none", spf: "softfail", dmarc: "none"},
+		{name: "null sender, address literal as HELO: SPF none", msg: message("hans@buyer.example", body), ip: "192.0.2.10", helo: "[192.0.2.10]", mailFrom: "",
+			dkim: "none", spf: "none", dmarc: "fail", policy: "reject", signals: []string{"dmarc-fail"}},
 		{name: "no client IP: SPF not checked", msg: signed, ip: "", helo: "", mailFrom: "",
 			dkim: "pass", spf: "not-checked", dmarc: "pass", policy: "reject"},
 	}
