@@ -2,6 +2,7 @@ package judge
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,18 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _ := analyze(j, cfg, raw, &l)
+		m, f, sg := prepare(cfg, raw, &l)
+		ev := evidence{score: map[string]float64{}, text: map[string]float64{}, plans: map[string]string{}}
+		v := j.judge(m, f, sg, &ev)
+		if os.Getenv("JUDGE_DEBUG") != "" {
+			var sc []string
+			for _, s := range sortedScores(ev.score) {
+				if s.Weight != 0 {
+					sc = append(sc, fmt.Sprintf("%s=%.1f", s.Name, s.Weight))
+				}
+			}
+			fmt.Fprintf(&out, "%-9s %-15s %-15s %s\n", l.File, l.BuyerType, v.BuyerType, strings.Join(sc, " "))
+		}
 		types = append(types, [2]string{l.BuyerType, v.BuyerType})
 		plans = append(plans, [2]string{l.ReplyPlan, v.ReplyPlan})
 		grades = append(grades, [2]string{l.Grade, v.Grade})

@@ -118,19 +118,22 @@ type evidence struct {
 	plans   map[string]string // plan -> signal name of the cue that fired
 }
 
-func (e *evidence) add(key string, w float64, name string) {
-	e.score[key] += w
-}
-
 // Judge decides buyer type, grade, reply plan and rep for one message.
 // sender lists the sender signals (filter/sender, filter/auth).
 func (j *Judge) Judge(m *decode.Message, f extract.Fields, sender []string) Verdict {
+	ev := evidence{score: map[string]float64{}, text: map[string]float64{}, plans: map[string]string{}}
+	return j.judge(m, f, sender, &ev)
+}
+
+// judge is Judge with the evidence kept for the caller (tests, tuning).
+func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp *evidence) Verdict {
 	v := Verdict{BuyerType: None, Fields: f}
 	if m == nil {
 		return v
 	}
 	r := j.rules
-	ev := evidence{score: map[string]float64{}, text: map[string]float64{}, plans: map[string]string{}}
+	ev := *evp
+	defer func() { *evp = ev }()
 
 	// 1. Is it a buyer inquiry at all? Headers first.
 	noneSignals := j.headerEvidence(m)
@@ -287,7 +290,9 @@ func (j *Judge) Judge(m *decode.Message, f extract.Fields, sender []string) Verd
 
 	// 7. The best buyer type.
 	best, bestScore := "", 0.0
-	for _, t := range []string{Sourcing, MarketEntry, InfoGathering, SampleSeeking} {
+	// On a tie the more specific type wins: newcomers and comparers also
+	// name models and quantities.
+	for _, t := range []string{MarketEntry, InfoGathering, SampleSeeking, Sourcing} {
 		if s := ev.score[t]; s > bestScore {
 			best, bestScore = t, s
 		}
