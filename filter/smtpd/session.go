@@ -77,6 +77,11 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if !ss.g.domains[domain] || strings.ContainsAny(local, "%!@") {
 		return ss.reject("relay_denied", errRelayDenied(to), "rcpt", to)
 	}
+	for _, r := range ss.rcpts {
+		if r == to {
+			return nil // a duplicate is delivered once, as Postfix's cleanup does
+		}
+	}
 	ss.rcpts = append(ss.rcpts, to)
 	return nil
 }

@@ -71,6 +71,7 @@ type Server struct {
 	cur       *generation
 	gens      map[*generation]struct{} // cur and those still finishing
 	listeners []net.Listener
+	conns     map[*countedConn]struct{}
 	closed    bool
 	wg        sync.WaitGroup // Serve loops
 }
@@ -96,7 +97,7 @@ func New(cfg config.SMTP, sp Spooler, opts Options) (*Server, error) {
 	if opts.MaxHeaderFields <= 0 {
 		opts.MaxHeaderFields = 1000
 	}
-	s := &Server{sp: sp, opts: opts, log: opts.Logger, gens: map[*generation]struct{}{}}
+	s := &Server{sp: sp, opts: opts, log: opts.Logger, gens: map[*generation]struct{}{}, conns: map[*countedConn]struct{}{}}
 	s.m = newMetrics(s.lim.open)
 	if opts.Registry != nil {
 		if err := s.m.register(opts.Registry); err != nil {
@@ -211,7 +212,16 @@ func (s *Server) admit(c net.Conn) {
 		return
 	}
 	s.m.connections.WithLabelValues("accepted").Inc()
-	cc := &countedConn{Conn: c, release: func() { s.lim.release(ip) }}
+	cc := &countedConn{Conn: c}
+	cc.release = func() {
+		s.lim.release(ip)
+		s.mu.Lock()
+		delete(s.conns, cc)
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	s.conns[cc] = struct{}{}
+	s.mu.Unlock()
 	for {
 		s.mu.Lock()
 		g, closed := s.cur, s.closed
@@ -284,7 +294,22 @@ func (s *Server) Close() error {
 	for _, g := range gens {
 		g.srv.Close()
 	}
+	s.closeConns()
 	return err
+}
+
+// closeConns closes every connection at the socket. go-smtp's Close does
+// nothing once its Shutdown has begun, so we keep our own list.
+func (s *Server) closeConns() {
+	s.mu.Lock()
+	conns := make([]*countedConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
 }
 
 // Shutdown stops listening and waits for the open sessions to end (clients
@@ -305,9 +330,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 		return err
 	case <-ctx.Done():
-		for _, g := range gens {
-			g.srv.Close()
-		}
+		s.closeConns()
 		<-done
 		return ctx.Err()
 	}
