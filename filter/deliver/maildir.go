@@ -1,0 +1,130 @@
+package deliver
+
+import (
+	"context"
+
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tradesift/tradesift/filter/safeio"
+)
+
+// Maildir delivers into one Maildir per recipient address below Root:
+// Root/<address>/{tmp,new,cur}. Each copy is written to tmp/, fsynced,
+// renamed into new/ and new/ is fsynced (through safeio), so a delivered
+// message survives a crash. The recipient becomes a safe directory name
+// (see MailboxName). All failures are temporary (a full or unwritable disk
+// is the operator's to fix, not the sender's fault).
+type Maildir struct {
+	Root     string
+	Hostname string
+
+	seq atomic.Uint64
+}
+
+func (m *Maildir) String() string { return "maildir:" + m.Root }
+
+// Deliver implements Courier. msg is read once: the first copy is streamed
+// from it, further recipients get a copy of that file. If writing the
+// first copy fails, the remaining recipients fail the same way (and are
+// retried).
+func (m *Maildir) Deliver(ctx context.Context, from string, rcpts []string, msg io.Reader) []error {
+	errs := make([]error, len(rcpts))
+	var first string // path of the first delivered copy
+	var streamErr error
+	for i, rcpt := range rcpts {
+		if err := ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if streamErr != nil {
+			errs[i] = streamErr
+			continue
+		}
+		box := filepath.Join(m.Root, MailboxName(rcpt))
+		if err := m.ensure(box); err != nil {
+			errs[i] = fmt.Errorf("maildir %s: %w", box, err)
+			continue
+		}
+		src := msg
+		if first != "" {
+			f, err := os.Open(first)
+			if err != nil {
+				errs[i] = fmt.Errorf("maildir: reopen first copy: %w", err)
+				continue
+			}
+			src = f
+			defer f.Close()
+		}
+		name := m.uniqueName()
+		w := safeio.Writer{TempDir: filepath.Join(box, "tmp")}
+		if _, err := w.WriteFile(filepath.Join(box, "new"), name, src); err != nil {
+			errs[i] = fmt.Errorf("maildir %s: %w", box, err)
+			if first == "" {
+				streamErr = errs[i] // msg is partly consumed
+			}
+			continue
+		}
+		if first == "" {
+			first = filepath.Join(box, "new", name)
+		}
+	}
+	return errs
+}
+
+// ensure creates box/{tmp,new,cur} if missing and makes the creation
+// durable.
+func (m *Maildir) ensure(box string) error {
+	if _, err := os.Stat(filepath.Join(box, "new")); err == nil {
+		return nil
+	}
+	for _, sub := range []string{"tmp", "new", "cur"} {
+		if err := os.MkdirAll(filepath.Join(box, sub), 0o700); err != nil {
+			return err
+		}
+	}
+	if err := safeio.SyncDir(box); err != nil {
+		return err
+	}
+	return safeio.SyncDir(filepath.Dir(box))
+}
+
+// uniqueName follows the Maildir convention time.MusecPpidQn.host.
+func (m *Maildir) uniqueName() string {
+	now := time.Now()
+	host := m.Hostname
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	host = strings.NewReplacer("/", `\057`, ":", `\072`).Replace(host)
+	return fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), m.seq.Add(1), host)
+}
+
+// MailboxName turns a recipient address into a directory name: the domain
+// is lower-cased, anything but letters, digits and . _ + = @ - becomes _,
+// a leading dot becomes _, and the name is at most 200 bytes. So no
+// recipient can name a path outside Root.
+func MailboxName(addr string) string {
+	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
+		addr = addr[:at] + "@" + strings.ToLower(addr[at+1:])
+	}
+	b := []byte(addr)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._+=@-", c) >= 0
+		if !ok || (i == 0 && c == '.') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	if len(b) == 0 {
+		return "_"
+	}
+	return string(b)
+}
