@@ -22,6 +22,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -402,6 +403,10 @@ func buildQuery(id uint16, q dnsmessage.Question) ([]byte, error) {
 	return b.Finish()
 }
 
+// udpBufs hold room for any datagram: a server that sends more than the
+// EDNS0 size we offered must not leave us with a cut answer and a wait.
+var udpBufs = sync.Pool{New: func() any { b := make([]byte, 65535); return &b }}
+
 func exchangeUDP(ctx context.Context, server string, req []byte, id uint16, q dnsmessage.Question) (*dnsmessage.Message, error) {
 	var d net.Dialer
 	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
@@ -419,7 +424,9 @@ func exchangeUDP(ctx context.Context, server string, req []byte, id uint16, q dn
 	if _, err := conn.Write(req[2:]); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, 1232)
+	bp := udpBufs.Get().(*[]byte)
+	defer udpBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
