@@ -96,8 +96,8 @@ func dash(s string) string {
 // configured DNS server, so that classify never waits for, or fails on,
 // DNS it was not given.
 func offlineChecker(c *config.Config) (*auth.Checker, error) {
-	if !c.Auth.Enabled || c.DNS.Resolver == "" {
-		return nil, nil
+	if c.DNS.Resolver == "" {
+		return auth.NewWithResolver(c, nil), nil
 	}
 	return auth.New(c)
 }

@@ -91,7 +91,7 @@ func checkConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	// A config whose pieces cannot be built (rules file, templates) is not
 	// good either: build them as serve would, without listening.
-	if _, err := newPipeline(c, nil); err != nil {
+	if _, err := newPipeline(c); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", c.Path, err)
 		return 1
 	}

@@ -113,10 +113,16 @@ func (p *Pipeline) Analyze(ctx context.Context, env spool.Envelope, open Opener)
 
 func (p *Pipeline) authenticate(ctx context.Context, env spool.Envelope, m *decode.Message, open Opener) auth.Result {
 	if p.auth == nil {
-		return auth.Result{}
+		return auth.Result{DKIM: auth.NotChecked, SPF: auth.NotChecked, DMARC: auth.NotChecked}
 	}
 	in := auth.Input{ClientIP: net.ParseIP(env.ClientIP), Helo: env.Helo, MailFrom: env.From, Header: m.Header}
-	if ip, helo, ok := auth.ClientFromReceived(m.Header, p.cfg.Auth.TrustedRelays); ok && slices.Contains(p.cfg.Auth.TrustedRelays, env.ClientIP) {
+	if auth.IsTrusted(in.ClientIP, p.cfg.Auth.TrustedRelays) {
+		ip, helo, ok := auth.ClientFromReceived(m.Header, p.cfg.Auth.TrustedRelays)
+		if !ok {
+			// Our trusted MTA's own mail (bounces, local submissions):
+			// there is no outside client to check SPF against.
+			ip, helo = nil, ""
+		}
 		in.ClientIP, in.Helo = ip, helo
 	}
 	rc, err := open()
