@@ -267,14 +267,14 @@ func boundaryEnd(s string, start, end int, e *entry) (int, bool) {
 	last, _ := utf8.DecodeLastRuneInString(s[:end])
 	if needsBoundary(first) && start > 0 {
 		r, _ := utf8.DecodeLastRuneInString(s[:start])
-		if isWordRune(r) {
+		if isWordRune(r) && needsBoundary(r) {
 			return 0, false
 		}
 	}
 	if e.prefix {
 		for end < len(s) {
 			r, n := utf8.DecodeRuneInString(s[end:])
-			if !isWordRune(r) {
+			if !isWordRune(r) || !needsBoundary(r) {
 				break
 			}
 			end += n
@@ -291,7 +291,7 @@ func boundaryEnd(s string, start, end int, e *entry) (int, bool) {
 			return end + n, true
 		}
 	}
-	if isWordRune(r) {
+	if isWordRune(r) && needsBoundary(r) {
 		return 0, false
 	}
 	if r == '-' && end+1 < len(s) {

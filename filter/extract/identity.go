@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -171,6 +172,25 @@ func (x *Extractor) company(dc *doc) string {
 	if len(cands) == 0 {
 		return ""
 	}
+	// One name found through several legal forms ("Ltd. Şti." and "Ltd.")
+	// counts once, as its longest reading.
+	kept := cands[:0]
+	for i, c := range cands {
+		longer := false
+		for j, o := range cands {
+			if j != i && o.pos == c.pos && len(o.text) > len(c.text) && strings.HasPrefix(o.text, c.text) {
+				longer = true
+				break
+			}
+		}
+		if !longer {
+			kept = append(kept, c)
+		}
+	}
+	cands = kept
+	if debugCompany {
+		fmt.Printf("company candidates: %+v\n", cands)
+	}
 	// Domain agreement and repetition.
 	label := ""
 	if d := dc.m.From.Domain(); d != "" && !x.isFreeMail(d) {
@@ -197,7 +217,8 @@ func (x *Extractor) company(dc *doc) string {
 
 // lineBonus favours a name that fills its own line (a signature line).
 func (x *Extractor) lineBonus(line, name string) int {
-	if strings.TrimSpace(strings.Trim(strings.TrimSpace(line), ",.|")) == strings.TrimSpace(name) {
+	norm := func(s string) string { return strings.TrimSpace(strings.Trim(strings.TrimSpace(s), ",.|")) }
+	if norm(line) == norm(name) {
 		return 1
 	}
 	return 0
@@ -276,7 +297,7 @@ func (x *Extractor) nameStart(before string) int {
 		if strings.HasSuffix(core, ".") && utf8.RuneCountInString(core) > 5 && !firstTok {
 			break
 		}
-		if x.connectors[lc] || core == "&" || core == "+" {
+		if x.connectors[core] || core == "&" || core == "+" {
 			// kept only if a name word comes before it
 		} else if x.nameToken(core) {
 			nameToks++
@@ -303,7 +324,7 @@ func (x *Extractor) nameStart(before string) int {
 		if sp < 0 {
 			break
 		}
-		w := strings.ToLower(rest[:sp])
+		w := rest[:sp]
 		if x.connectors[w] || w == "&" {
 			start += sp + 1
 			continue
@@ -757,3 +778,5 @@ func (x *Extractor) isFreeMail(d string) bool {
 	}
 	return false
 }
+
+var debugCompany = false

@@ -69,14 +69,11 @@ func (x *Extractor) language(dc *doc) string {
 		return "th"
 	}
 	score := make([]float64, len(x.langs))
-	n := 0
 	low := strings.ToLower(text)
-	for _, w := range strings.FieldsFunc(low, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }) {
-		wt := 1.0
-		if n > 150 {
-			wt = 0.5
-		}
-		n++
+	words := strings.FieldsFunc(low, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' })
+	for n, w := range words {
+		// From 2 for the first word down to 1 for the last.
+		wt := 2 - float64(n)/float64(len(words))
 		if bits := x.stop[w]; bits != 0 {
 			k := 0
 			for b := bits; b != 0; b &= b - 1 {

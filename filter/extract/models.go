@@ -163,7 +163,13 @@ func (x *Extractor) models(dc *doc, f *Fields) *modelInfo {
 			notMade = append(notMade, m)
 		}
 	}
-	// Short plain-word forms count in a list next to another model.
+	// Short plain-word forms, and product words, count in a list next to
+	// a model number ("K200, K3 Mini, X Pro, E8 and Snow scooter").
+	for _, w := range words {
+		if !x.hasContext[w.e.val] {
+			lists = append(lists, w)
+		}
+	}
 	accepted := append([]*match(nil), nums...)
 	for round := 0; round < 4; round++ {
 		grew := false
@@ -184,7 +190,12 @@ func (x *Extractor) models(dc *doc, f *Fields) *modelInfo {
 			break
 		}
 	}
-	mi.anyNumber = len(accepted) > 0
+	mi.anyNumber = false
+	for _, a := range accepted {
+		if a.e.kind != kWord {
+			mi.anyNumber = true
+		}
+	}
 	// Part words near a context word.
 	var partWords []*match
 	for _, w := range words {
@@ -201,17 +212,17 @@ func (x *Extractor) models(dc *doc, f *Fields) *modelInfo {
 	}
 	var all []mention
 	for _, a := range accepted {
-		if x.qualifiesPart(dc, a, words) {
+		if a.e.kind != kWord && x.qualifiesPart(dc, a, words) {
 			continue
 		}
-		all = append(all, mention{p: a.e.val, start: a.start, end: a.end})
+		all = append(all, mention{p: a.e.val, start: a.start, end: a.end, word: a.e.kind == kWord})
 	}
 	for _, w := range partWords {
 		all = append(all, mention{p: w.e.val, start: w.start, end: w.end, word: true})
 	}
 	if !mi.anyNumber {
 		for _, w := range words {
-			if !x.hasContext[w.e.val] {
+			if !x.hasContext[w.e.val] && !afterContext(dc, w) {
 				all = append(all, mention{p: w.e.val, start: w.start, end: w.end, word: true})
 			}
 		}
@@ -299,4 +310,16 @@ func numberBefore(s string, pos int) bool {
 		j--
 	}
 	return j > 0 && s[j-1] >= '0' && s[j-1] <= '9'
+}
+
+// afterContext reports a product word that only says what spare parts are
+// for ("запчастей для самокатов", "spare parts for scooters").
+func afterContext(dc *doc, w *match) bool {
+	for _, i := range dc.byKind[kContext] {
+		c := &dc.ms[i]
+		if c.end <= w.start && w.start-c.end <= 16 && !strings.ContainsAny(dc.low[c.end:w.start], ".,;:\n") {
+			return true
+		}
+	}
+	return false
 }

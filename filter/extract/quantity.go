@@ -196,6 +196,12 @@ func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 		if q.p < 0 {
 			q.p = x.lineModel(dc, mi, n.start)
 		}
+		if q.each && len(mi.order) > 1 {
+			// "1 pc each (K200, K3 Mini, X Pro)": one of every model named.
+			q.val *= len(mi.order)
+			q.p = -1
+			q.each = false
+		}
 		qs = append(qs, q)
 	}
 	// "a free sample", "un échantillon de chaque modèle".
@@ -203,6 +209,18 @@ func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 		m := &dc.ms[i]
 		qs = append(qs, qmention{val: 1, p: -1, line: dc.line(m.start), start: m.start, sample: true,
 			each: x.eachNear(dc, m.start, m.end), excluded: dc.sentHas(m.start, kNotOrder)})
+	}
+	// A subject repeating a figure the text gives only for reference
+	// ("Free sample for big order 10,000 pcs") does not make it an order.
+	for i := range qs {
+		if qs[i].start >= dc.textStart {
+			continue
+		}
+		for j := range qs {
+			if qs[j].start >= dc.textStart && qs[j].excluded && qs[j].val == qs[i].val {
+				qs[i].excluded = true
+			}
+		}
 	}
 	x.sumQuantity(qs, mi, f)
 }
@@ -335,7 +353,7 @@ func (x *Extractor) productAt(dc *doc, mi *modelInfo, j int, article bool) (int,
 		for _, k := range []kind{kWord, kNotMade, kModelList} {
 			for _, i := range dc.byKind[k] {
 				m := &dc.ms[i]
-				if m.start == pos {
+				if m.start == pos && !(k == kWord && x.hasContext[m.e.val]) {
 					p := -1
 					if k == kWord || k == kModelList {
 						p = m.e.val
@@ -349,20 +367,12 @@ func (x *Extractor) productAt(dc *doc, mi *modelInfo, j int, article bool) (int,
 	if p, e := try(j); e > 0 {
 		return p, e
 	}
-	// "2 x ER-E8", "5 new ER-K200"
+	// "2 x ER-E8"
 	k := j
 	if k < len(s) && (s[k] == 'x' || s[k] == '*') {
 		k = skipSp(s, k+1)
 	} else if strings.HasPrefix(s[k:], "×") {
 		k = skipSp(s, k+len("×"))
-	} else if !article {
-		for k < len(s) && k-j < 12 && isWordRune(rune(s[k])) {
-			k++
-		}
-		if k == j || k-j >= 12 {
-			return -1, 0
-		}
-		k = skipSp(s, k)
 	}
 	if k == j {
 		return -1, 0
