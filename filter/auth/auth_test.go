@@ -287,7 +287,7 @@ func checkHeaderLine(t *testing.T, line, id string) {
 func TestCheckDNSDown(t *testing.T) {
 	s := newSigner(t)
 	srv := dnstest.StartDNSMasq(t, testZone(s))
-	c := newChecker(t, srv.Addr, 2*time.Second)
+	c := newChecker(t, srv.Addr, 5*time.Second)
 	srv.Stop()
 	msg := s.sign(t, toSign{message("hans@buyer.example", body), "sel", "buyer.example"})[0]
 	start := time.Now()
@@ -299,8 +299,10 @@ func TestCheckDNSDown(t *testing.T) {
 	if len(res.Signals) != 0 {
 		t.Errorf("signals %q on DNS trouble", res.Signals)
 	}
-	if took > 2*time.Second+200*time.Millisecond {
-		t.Errorf("check took %v, budget 2s", took)
+	// A stopped server is known at once (ICMP port unreachable): the
+	// check does not wait for the 5 s budget.
+	if took > 2*time.Second {
+		t.Errorf("check took %v with the DNS server down", took)
 	}
 	if !slices.Equal(res.DKIMDomains, []string{"buyer.example"}) {
 		t.Errorf("DKIMDomains %q", res.DKIMDomains)
@@ -324,7 +326,7 @@ func TestCheckSilentDNSBoundedByBudget(t *testing.T) {
 	if res.DKIM != "temperror" || res.SPF != "temperror" || res.DMARC != "temperror" {
 		t.Errorf("dkim=%s spf=%s dmarc=%s, want temperror\n%s", res.DKIM, res.SPF, res.DMARC, res.HeaderLine)
 	}
-	if took > 800*time.Millisecond {
+	if took > 500*time.Millisecond+time.Second { // slack for a loaded CI machine
 		t.Errorf("check took %v with a 500ms budget", took)
 	}
 }

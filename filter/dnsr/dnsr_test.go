@@ -155,7 +155,7 @@ func TestBudgetBoundsASilentServer(t *testing.T) {
 	if !errors.As(err, &de) || !de.IsTimeout || !de.Temporary() {
 		t.Errorf("err = %#v, want timeout", err)
 	}
-	if took > time.Second {
+	if took > 300*time.Millisecond+time.Second { // slack for a loaded CI machine
 		t.Errorf("lookup took %v with a 300ms budget", took)
 	}
 }
