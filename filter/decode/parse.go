@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/net/html/charset"
@@ -68,7 +69,12 @@ func (l Limits) withDefaults() Limits {
 func Parse(r io.Reader, lim Limits) (msg *Message, err error) {
 	lim = lim.withDefaults()
 	in := &input{r: r, left: lim.MaxReadBytes}
-	br := bufio.NewReaderSize(in, 64<<10)
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(in)
+	defer func() {
+		br.Reset(nil)
+		readerPool.Put(br)
+	}()
 	ps := &parser{lim: lim, in: in, budget: lim.MaxTextBytes}
 	msg = &Message{}
 	ps.msg = msg
@@ -122,6 +128,11 @@ func Parse(r io.Reader, lim Limits) (msg *Message, err error) {
 	msg.Problems = ps.p.list
 	return msg, nil
 }
+
+// readerPool recycles the 64 KiB read buffers: allocating and clearing
+// one per message was the largest cost of parsing a small mail. A large
+// buffer keeps skipping over big attachments cheap.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // input counts and bounds what is read from the caller's reader.
 type input struct {

@@ -264,12 +264,31 @@ var weakClosings = []string{
 	"grazie", "谢谢", "謝謝", "感谢", "ありがとうございます", "شكرا", "شكراً", "xoxo",
 }
 
-func closingMatch(l string, set []string) bool {
-	t := strings.ToLower(strings.TrimSpace(l))
+// closingKey is the form of a line that closingMatch compares: lower
+// case, without surrounding blanks and trailing punctuation; "" for lines
+// too long to be a closing.
+func closingKey(l string) string {
+	if len(l) > 240 {
+		return ""
+	}
+	t := strings.TrimSpace(l)
+	if t == "" {
+		return ""
+	}
+	t = strings.ToLower(t)
 	t = strings.TrimRightFunc(t, func(r rune) bool {
 		return r == ',' || r == '!' || r == '.' || r == '，' || r == '！' || r == '。' || r == '、' || r == ' ' || r == '-' || r == '~' || r == '،'
 	})
-	if t == "" || utf8.RuneCountInString(t) > 60 {
+	if utf8.RuneCountInString(t) > 60 {
+		return ""
+	}
+	return t
+}
+
+// closingMatch reports whether the closing key t is one of the phrases of
+// set, alone, followed by a short name, or ending a longer closing.
+func closingMatch(t string, set []string) bool {
+	if t == "" {
 		return false
 	}
 	for _, c := range set {
@@ -278,7 +297,7 @@ func closingMatch(l string, set []string) bool {
 		}
 		// "Many thanks in advance and kind regards": a long closing
 		// that ends with a two-word phrase.
-		if strings.HasSuffix(t, " "+c) && strings.Contains(c, " ") {
+		if len(t) > len(c) && strings.HasSuffix(t, c) && t[len(t)-len(c)-1] == ' ' && strings.Contains(c, " ") {
 			return true
 		}
 		// "Best regards, John Smith" — the phrase, a separator, a short name.
@@ -325,16 +344,20 @@ func splitSignature(lines []string) (body, sig []string) {
 	if start >= 0 {
 		limit = start + 1
 	}
+	keys := make([]string, limit)
+	for i := range keys {
+		keys[i] = closingKey(lines[i])
+	}
 	closing := -1
 	for i := limit - 1; i >= 0; i-- {
-		if closingMatch(lines[i], strongClosings) && sigLike(lines[i+1:], 18, 3) {
+		if closingMatch(keys[i], strongClosings) && sigLike(lines[i+1:], 18, 3) {
 			closing = i
 			break
 		}
 	}
 	if closing < 0 {
 		for i := limit - 1; i >= 0; i-- {
-			if closingMatch(lines[i], weakClosings) && sigLike(lines[i+1:], 12, 2) && i > 0 {
+			if closingMatch(keys[i], weakClosings) && sigLike(lines[i+1:], 12, 2) && i > 0 {
 				closing = i
 				break
 			}
