@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tradesift/tradesift/filter/config"
@@ -14,6 +15,26 @@ import (
 	"github.com/tradesift/tradesift/filter/sender"
 )
 
+var (
+	extractorMu  sync.Mutex
+	extractorCfg *config.Config
+	extractorX   *extract.Extractor
+)
+
+// extractorFor builds the extractor once per configuration.
+func extractorFor(cfg *config.Config) *extract.Extractor {
+	extractorMu.Lock()
+	defer extractorMu.Unlock()
+	if extractorCfg != cfg {
+		x, err := extract.New(&cfg.Supplier)
+		if err != nil {
+			panic(err)
+		}
+		extractorCfg, extractorX = cfg, x
+	}
+	return extractorX
+}
+
 // prepare runs the steps before the judgement: decode, extract, sender
 // signals.
 func prepare(cfg *config.Config, raw []byte, lbl *label) (*decode.Message, extract.Fields, []string) {
@@ -21,10 +42,7 @@ func prepare(cfg *config.Config, raw []byte, lbl *label) (*decode.Message, extra
 	if err != nil || m == nil {
 		m = &decode.Message{}
 	}
-	var f extract.Fields
-	if lbl != nil {
-		f = fieldsFromLabel(*lbl)
-	}
+	f := extractorFor(cfg).Extract(m)
 	return m, f, append(sender.Analyze(m, &cfg.Supplier, dkimDomains(m)), authFromHeader(m)...)
 }
 

@@ -315,7 +315,12 @@ func (m *matcher) find1(text string) bool {
 		}
 		if ok && m.endBound {
 			if j := i + len(m.word); j < len(text) {
-				r, _ := utf8.DecodeRuneInString(text[j:])
+				// "next year's" is one word here: an apostrophe
+				// followed by a letter continues the word.
+				r, sz := utf8.DecodeRuneInString(text[j:])
+				if r == '\'' && j+sz < len(text) {
+					r, _ = utf8.DecodeRuneInString(text[j+sz:])
+				}
 				ok = !isWordRune(r)
 			}
 		}
@@ -366,6 +371,13 @@ func normalize(s string) string {
 		}
 		if unicode.Is(unicode.Mn, r) { // combining marks (dot of i̇, harakat)
 			continue
+		}
+		if r >= '٠' && r <= '٩' { // Arabic-Indic digits
+			r = '0' + (r - '٠')
+		} else if r >= '۰' && r <= '۹' { // Extended (Persian) digits
+			r = '0' + (r - '۰')
+		} else if r >= '０' && r <= '９' { // full-width digits
+			r = '0' + (r - '０')
 		}
 		if f, ok := fold[r]; ok {
 			if f == " " {
