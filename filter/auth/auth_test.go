@@ -3,19 +3,9 @@ package auth
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,116 +14,15 @@ import (
 
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/dnsr"
+	"github.com/tradesift/tradesift/filter/internal/dkimtest"
 	"github.com/tradesift/tradesift/filter/internal/dnstest"
 )
 
-// python is Debian's interpreter, the one python3-dkim is installed for.
-const python = "/usr/bin/python3"
+type signer = dkimtest.Signer
 
-// signer signs messages with dkimpy (python3-dkim), a real signer apart
-// from the verifier under test.
-type signer struct {
-	keyFile string
-	pubB64  string
-}
+type toSign = dkimtest.Request
 
-var (
-	signerOnce sync.Once
-	theSigner  *signer
-	signerErr  error
-)
-
-// newSigner makes one 2048-bit RSA key for the whole test binary.
-func newSigner(t testing.TB) *signer {
-	t.Helper()
-	dnstest.RequireTool(t, python, "apt-get install python3-dkim")
-	signerOnce.Do(func() {
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			signerErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "tradesift-dkim-")
-		if err != nil {
-			signerErr = err
-			return
-		}
-		keyFile := filepath.Join(dir, "key.pem")
-		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-		if err := os.WriteFile(keyFile, pemBytes, 0o600); err != nil {
-			signerErr = err
-			return
-		}
-		pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-		if err != nil {
-			signerErr = err
-			return
-		}
-		theSigner = &signer{keyFile: keyFile, pubB64: base64.StdEncoding.EncodeToString(pub)}
-	})
-	if signerErr != nil {
-		t.Fatal(signerErr)
-	}
-	return theSigner
-}
-
-// keyRecord is the DKIM TXT record of the signer's key.
-func (s *signer) keyRecord() string { return "v=DKIM1; k=rsa; p=" + s.pubB64 }
-
-// signScript signs each file named on the command line (file, selector,
-// domain, in threes) in place, in one interpreter: importing dkim is slow.
-const signScript = `
-import sys, dkim
-key = open(sys.argv[1], 'rb').read()
-args = sys.argv[2:]
-for i in range(0, len(args), 3):
-    f, sel, dom = args[i:i+3]
-    msg = open(f, 'rb').read()
-    sig = dkim.sign(msg, sel.encode(), dom.encode(), key,
-                    include_headers=[b'from', b'to', b'subject', b'date', b'message-id'])
-    open(f, 'wb').write(sig + msg)
-`
-
-// toSign is one message to sign with selector Sel of domain D.
-type toSign struct {
-	Msg    []byte
-	Sel, D string
-}
-
-// sign returns the messages with a DKIM-Signature each.
-func (s *signer) sign(t testing.TB, reqs ...toSign) [][]byte {
-	t.Helper()
-	dir := t.TempDir()
-	args := []string{"-c", signScript, s.keyFile}
-	for i, r := range reqs {
-		f := filepath.Join(dir, fmt.Sprintf("%d.eml", i))
-		if err := os.WriteFile(f, r.Msg, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, f, r.Sel, r.D)
-	}
-	if out, err := exec.Command(python, args...).CombinedOutput(); err != nil {
-		if bytes.Contains(out, []byte("No module named 'dkim'")) {
-			if os.Getenv("TRADESIFT_REQUIRE_TOOLS") == "1" {
-				t.Fatalf("python3-dkim not importable by %s", python)
-			}
-			t.Skipf("python3-dkim not importable by %s (apt-get install python3-dkim)", python)
-		}
-		t.Fatalf("dkimpy sign: %v\n%s", err, out)
-	}
-	out := make([][]byte, len(reqs))
-	for i := range reqs {
-		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%d.eml", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(b, []byte("DKIM-Signature:")) {
-			t.Fatalf("dkimpy gave %q", b)
-		}
-		out[i] = b
-	}
-	return out
-}
+func newSigner(t testing.TB) *signer { return dkimtest.New(t) }
 
 func message(from, body string) []byte {
 	m := "From: Hans Becker <" + from + ">\r\n" +
@@ -152,13 +41,13 @@ const body = "Dear Sir or Madam,\r\n\r\nplease quote 600 pcs ER-K200, FOB Ningbo
 func testZone(s *signer) dnstest.Zone {
 	return dnstest.Zone{
 		TXT: map[string][]string{
-			"sel._domainkey.buyer.example":  {s.keyRecord()},
+			"sel._domainkey.buyer.example":  {s.KeyRecord()},
 			"buyer.example":                 {"v=spf1 ip4:192.0.2.10 -all"},
 			"_dmarc.buyer.example":          {"v=DMARC1; p=reject; sp=quarantine"},
 			"mta.buyer.example":             {"v=spf1 ip4:192.0.2.20 -all"},
 			"strict.example":                {"v=spf1 ip4:192.0.2.30 -all"},
 			"_dmarc.strict.example":         {"v=DMARC1; p=reject; adkim=s; aspf=s"},
-			"sel._domainkey.strict.example": {s.keyRecord()},
+			"sel._domainkey.strict.example": {s.KeyRecord()},
 			"nodmarc.example":               {"v=spf1 ip4:192.0.2.10 ~all"},
 		},
 	}
@@ -193,10 +82,10 @@ func TestCheck(t *testing.T) {
 	srv := dnstest.StartDNSMasq(t, testZone(s))
 	c := newChecker(t, srv.Addr, 5*time.Second)
 
-	msgs := s.sign(t,
-		toSign{message("hans@buyer.example", body), "sel", "buyer.example"},
-		toSign{message("hans@news.buyer.example", body), "sel", "buyer.example"},
-		toSign{message("hans@mail.strict.example", body), "sel", "strict.example"})
+	msgs := s.Sign(t,
+		toSign{Msg: message("hans@buyer.example", body), Sel: "sel", D: "buyer.example"},
+		toSign{Msg: message("hans@news.buyer.example", body), Sel: "sel", D: "buyer.example"},
+		toSign{Msg: message("hans@mail.strict.example", body), Sel: "sel", D: "strict.example"})
 	signed, subSigned, strictSigned := msgs[0], msgs[1], msgs[2]
 	altered := bytes.Replace(signed, []byte("600 pcs"), []byte("6000 pcs"), 1)
 
@@ -289,7 +178,7 @@ func TestCheckDNSDown(t *testing.T) {
 	srv := dnstest.StartDNSMasq(t, testZone(s))
 	c := newChecker(t, srv.Addr, 5*time.Second)
 	srv.Stop()
-	msg := s.sign(t, toSign{message("hans@buyer.example", body), "sel", "buyer.example"})[0]
+	msg := s.Sign(t, toSign{Msg: message("hans@buyer.example", body), Sel: "sel", D: "buyer.example"})[0]
 	start := time.Now()
 	res := c.Check(context.Background(), input(msg, "192.0.2.10", "mta.buyer.example", "bounce@buyer.example"), bytes.NewReader(msg))
 	took := time.Since(start)

@@ -18,7 +18,7 @@ func BenchmarkCheck(b *testing.B) {
 	srv := dnstest.StartDNSMasq(b, testZone(s))
 	c := newChecker(b, srv.Addr, 5*time.Second)
 	text := strings.Repeat("We are a distributor of kick scooters in Germany and would like your price list.\r\n", 60)
-	msg := s.sign(b, toSign{message("hans@buyer.example", text), "sel", "buyer.example"})[0]
+	msg := s.Sign(b, toSign{Msg: message("hans@buyer.example", text), Sel: "sel", D: "buyer.example"})[0]
 	in := input(msg, "192.0.2.10", "mta.buyer.example", "bounce@buyer.example")
 	if res := c.Check(context.Background(), in, bytes.NewReader(msg)); res.DKIM != "pass" || res.SPF != "pass" || res.DMARC != "pass" {
 		b.Fatalf("not a pass: %s", res.HeaderLine)
@@ -40,7 +40,7 @@ func BenchmarkCheckUncached(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := NewWithResolver(testConfig(), r)
-	msg := s.sign(b, toSign{message("hans@buyer.example", body), "sel", "buyer.example"})[0]
+	msg := s.Sign(b, toSign{Msg: message("hans@buyer.example", body), Sel: "sel", D: "buyer.example"})[0]
 	in := input(msg, "192.0.2.10", "mta.buyer.example", "bounce@buyer.example")
 	b.ReportAllocs()
 	for b.Loop() {
