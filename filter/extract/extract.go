@@ -65,14 +65,15 @@ type wordsData struct {
 		Months map[string]int `toml:"months"`
 	} `toml:"delivery"`
 	Identity struct {
-		Suffixes    []string `toml:"suffixes"`
-		Prefixes    []string `toml:"prefixes"`
-		Introducers []string `toml:"introducers"`
-		TradeWords  []string `toml:"trade_words"`
-		Titles      []string `toml:"titles"`
-		Connectors  []string `toml:"connectors"`
-		Street      []string `toml:"street"`
-		Phone       []string `toml:"phone"`
+		Suffixes     []string `toml:"suffixes"`
+		Prefixes     []string `toml:"prefixes"`
+		Introducers  []string `toml:"introducers"`
+		TradeWords   []string `toml:"trade_words"`
+		Titles       []string `toml:"titles"`
+		Connectors   []string `toml:"connectors"`
+		Street       []string `toml:"street"`
+		StreetSuffix []string `toml:"street_suffix"`
+		Phone        []string `toml:"phone"`
 	} `toml:"identity"`
 }
 
@@ -106,17 +107,18 @@ type Extractor struct {
 	minShare   float64
 	langCounty map[string]string
 
-	phone      map[string]string
-	freeMail   []string
-	vanity     map[string]bool
-	postal     map[string]string // "OR" -> "US"
-	postalAU   map[string]bool
-	suffixes   []string
-	prefixes   []string
-	intro      []string
-	tradeWords map[string]bool
-	titles     map[string]bool
-	connectors map[string]bool
+	phone        map[string]string
+	freeMail     []string
+	vanity       map[string]bool
+	postal       map[string]string // "OR" -> "US"
+	postalAU     map[string]bool
+	suffixes     []string
+	prefixes     []string
+	intro        []string
+	tradeWords   map[string]bool
+	titles       map[string]bool
+	streetSuffix []string
+	connectors   map[string]bool
 
 	home        string   // the supplier's own country
 	ownDomain   string   // the supplier's domain
@@ -285,6 +287,7 @@ func New(s *config.Supplier) (*Extractor, error) {
 	x.titles = setOf(id.Titles, true)
 	x.connectors = setOf(id.Connectors, true)
 	addAll(d, id.Street, kStreet)
+	x.streetSuffix = id.StreetSuffix
 	addAll(d, id.Phone, kPhoneCue)
 
 	// Languages.

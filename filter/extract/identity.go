@@ -598,12 +598,30 @@ func (x *Extractor) address(dc *doc) string {
 			}
 		}
 		line = strings.TrimSpace(line)
-		if n := utf8.RuneCountInString(line); n < 8 || n > 160 {
+		if n := utf8.RuneCountInString(line); n < 8 || n > 120 || isSentence(line) {
 			continue
 		}
 		return line
 	}
+	// Glued street words: "Hafenstraße 21", "Industrieweg 42".
+	for _, line := range strings.Split(dc.orig[from:], "\n") {
+		for _, part := range strings.Split(line, " | ") {
+			for _, w := range strings.Fields(strings.ToLower(part)) {
+				w = strings.TrimRight(w, ",")
+				for _, suf := range x.streetSuffix {
+					if strings.HasSuffix(w, suf) && len(w) > len(suf)+2 && strings.ContainsAny(part, "0123456789") && !isSentence(part) {
+						return strings.TrimSpace(part)
+					}
+				}
+			}
+		}
+	}
 	return ""
+}
+
+// isSentence reports prose rather than an address line.
+func isSentence(s string) bool {
+	return strings.Contains(s, ". ") && strings.Count(s, " ") > 12 || strings.ContainsAny(s, "。？?！!")
 }
 
 // phoneNumber finds a phone number and the country its calling code names.
@@ -646,11 +664,27 @@ func (x *Extractor) phoneNumber(dc *doc) (string, string) {
 			continue
 		}
 		j := m.end
-		for j < len(s) && j-m.end < 4 && strings.ContainsRune(" :.：", rune(s[j])) {
-			j++
+		for j < len(s) && j-m.end < 6 {
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if !strings.ContainsRune(" :.：/", r) {
+				break
+			}
+			j += n
 		}
 		if j < len(s) && (isDigit(s[j]) || s[j] == '(') {
 			if p, _ := try(j); p != "" {
+				return p, ""
+			}
+		}
+	}
+	// A signature segment that is only a number: "604-555-0193 | site.ca".
+	for _, line := range strings.Split(s[dc.textStart:], "\n") {
+		for _, seg := range strings.FieldsFunc(line, func(r rune) bool { return r == '|' || r == '·' }) {
+			seg = strings.TrimSpace(seg)
+			if seg == "" || strings.Trim(seg, "0123456789 +-().") != "" {
+				continue
+			}
+			if p, d := try(strings.Index(s, seg)); p != "" && d >= 8 {
 				return p, ""
 			}
 		}
@@ -719,7 +753,7 @@ func (x *Extractor) website(dc *doc) string {
 			}
 			lt := strings.ToLower(t)
 			tld := lt[strings.LastIndexByte(lt, '.')+1:]
-			if !(len(tld) == 2 && isLetters(tld)) && tld != "com" && tld != "net" && tld != "org" {
+			if !(len(tld) == 2 && strings.Trim(tld, "abcdefghijklmnopqrstuvwxyz") == "") && tld != "com" && tld != "net" && tld != "org" {
 				continue
 			}
 			if !isLetters(strings.NewReplacer(".", "", "-", "").Replace(lt)) {
@@ -733,13 +767,19 @@ func (x *Extractor) website(dc *doc) string {
 	return ""
 }
 
+// isLetters reports lower-case ASCII letters and digits with a letter.
 func isLetters(s string) bool {
+	letter := false
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+		switch {
+		case r >= 'a' && r <= 'z':
+			letter = true
+		case r >= '0' && r <= '9':
+		default:
 			return false
 		}
 	}
-	return s != ""
+	return letter
 }
 
 func urlToken(s string) string {

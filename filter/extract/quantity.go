@@ -110,6 +110,7 @@ type qmention struct {
 	line      int
 	start     int
 	sample    bool
+	direct    bool // "3 samples": the figure counts samples by itself
 	each      bool
 	container bool
 	excluded  bool
@@ -155,7 +156,7 @@ func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 		}
 		if !n.word && n.start > 0 {
 			r, _ := utf8.DecodeLastRuneInString(s[:n.start])
-			if isWordRune(r) || strings.ContainsRune("-/.,#$€£¥", r) {
+			if isWordRune(r) && needsBoundary(r) || strings.ContainsRune("-/.,#$€£¥", r) {
 				continue
 			}
 			if x.currencyBefore(dc, n.start) {
@@ -178,6 +179,7 @@ func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 			continue
 		} else if x.sampleAfter(dc, j) {
 			q.sample = true
+			q.direct = true
 			unitEnd = j
 		} else if u := dc.at(j, kSampleUnit); u != nil && (dc.sentHas(n.start, kSample)) {
 			q.sample = true
@@ -203,6 +205,19 @@ func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 			q.each = false
 		}
 		qs = append(qs, q)
+	}
+	// A sentence that gives its own sample figure ("600 pcs, need fast ship
+	// + 1 sample") makes its other figures orders.
+	for i := range qs {
+		if !qs[i].direct {
+			continue
+		}
+		si := dc.sentence(qs[i].start)
+		for j := range qs {
+			if j != i && !qs[j].direct && qs[j].sample && dc.sentence(qs[j].start) == si {
+				qs[j].sample = false
+			}
+		}
 	}
 	// "a free sample", "un échantillon de chaque modèle".
 	for _, i := range dc.byKind[kSampleOne] {
