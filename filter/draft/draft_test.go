@@ -349,14 +349,22 @@ func copyTemplates(t *testing.T) string {
 	return dir
 }
 
+// writeAndTouch replaces path atomically (as editors do), with a distinct
+// mtime whatever the file system's resolution, so a watcher never sees a
+// half-written file.
 func writeAndTouch(t *testing.T, path, text string, n int) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	tmp := path + ".new~"
+	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Distinct mtimes, whatever the file system's resolution.
 	mt := time.Now().Add(time.Duration(n) * time.Second)
-	os.Chtimes(path, mt, mt)
+	if err := os.Chtimes(tmp, mt, mt); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestBrokenTemplateKeepsLastGoodSet(t *testing.T) {
@@ -450,7 +458,7 @@ func TestWatchReloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(parse(t, d.Bytes).text, "Thank you.\n") {
-		t.Error("watched edit not in use")
+		t.Errorf("watched edit not in use: %q", parse(t, d.Bytes).text)
 	}
 }
 

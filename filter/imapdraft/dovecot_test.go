@@ -45,6 +45,12 @@ const testMaster, testMasterPassword = "tradesift", "master-secret"
 // TRADESIFT_REQUIRE_TOOLS=1.
 func startDovecot(t *testing.T) *dovecot {
 	t.Helper()
+	return startDovecotWith(t, defaultNamespace)
+}
+
+// startDovecotWith starts Dovecot with namespace as its inbox namespace.
+func startDovecotWith(t *testing.T, namespace string) *dovecot {
+	t.Helper()
 	bin, err := exec.LookPath("dovecot")
 	if err != nil {
 		for _, p := range []string{"/usr/sbin/dovecot", "/usr/local/sbin/dovecot"} {
@@ -111,7 +117,7 @@ func startDovecot(t *testing.T) *dovecot {
 	port, tlsPort := freePort(t), freePort(t)
 	d.addr = fmt.Sprintf("127.0.0.1:%d", port)
 	d.tlsAddr = fmt.Sprintf("127.0.0.1:%d", tlsPort)
-	conf := strings.NewReplacer("DIR", dir, "PORT_IMAPS", fmt.Sprint(tlsPort), "PORT_IMAP", fmt.Sprint(port)).Replace(dovecotConf)
+	conf := strings.NewReplacer("NAMESPACE", namespace, "DIR", dir, "PORT_IMAPS", fmt.Sprint(tlsPort), "PORT_IMAP", fmt.Sprint(port)).Replace(dovecotConf)
 	confFile := filepath.Join(dir, "dovecot.conf")
 	must(t, os.WriteFile(confFile, []byte(conf), 0o644))
 
@@ -205,7 +211,10 @@ userdb {
   driver = passwd-file
   args = DIR/users
 }
-namespace inbox {
+NAMESPACE
+`
+
+const defaultNamespace = `namespace inbox {
   inbox = yes
   mailbox Brouillons {
     special_use = \Drafts
@@ -214,8 +223,7 @@ namespace inbox {
   mailbox Drafts {
     auto = create
   }
-}
-`
+}`
 
 func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
 	t.Helper()

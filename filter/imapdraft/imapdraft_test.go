@@ -166,6 +166,26 @@ func TestAppendDraftToSpecialUseFolder(t *testing.T) {
 	}
 }
 
+// Without any \Drafts attribute the courier uses the folder named Drafts,
+// creating it when missing.
+func TestFallbackFolderIsCreated(t *testing.T) {
+	dc := startDovecotWith(t, "namespace inbox {\n  inbox = yes\n}")
+	dr, _ := renderDraft(t)
+	c := &Courier{
+		Addr:     dc.addr,
+		Username: "lily.chen@everride-scooter.com",
+		Password: Secret{File: writeSecret(t, "lily-secret")},
+	}
+	for i := 0; i < 2; i++ { // the second time the folder exists
+		if err := c.Append(context.Background(), bytes.NewReader(dr.Bytes)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fetchDrafts(t, dc, "lily.chen@everride-scooter.com", "lily-secret", "Drafts"); len(got) != 2 {
+		t.Fatalf("got %d drafts in Drafts, want 2", len(got))
+	}
+}
+
 func TestMasterUserOverStartTLS(t *testing.T) {
 	dc := startDovecot(t)
 	dr, _ := renderDraft(t)
