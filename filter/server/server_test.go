@@ -30,13 +30,13 @@ func testConfig(t *testing.T, dir string) string {
 	}
 	s := string(b)
 	for old, new := range map[string]string{
-		`listen = "127.0.0.1:2525"`:             `listen = "` + mtatest.FreeAddr(t) + `"`,
-		`listen = "127.0.0.1:9125"`:             `listen = "` + mtatest.FreeAddr(t) + `"`,
-		`dir = "./var/queue"`:                   `dir = "` + dir + `/queue"`,
-		`downstream = "maildir:./var/mail"`:     `downstream = "maildir:` + dir + `/mail"`,
-		`deliver = "maildir:./var/drafts"`:      `deliver = "maildir:` + dir + `/drafts"`,
-		`queue_dir = "./var/drafts-queue"`:      `queue_dir = "` + dir + `/drafts-queue"`,
-		`templates = "./templates"`:             `templates = "` + root + `/templates"`,
+		`listen = "127.0.0.1:2525"`:         `listen = "` + mtatest.FreeAddr(t) + `"`,
+		`listen = "127.0.0.1:9125"`:         `listen = "` + mtatest.FreeAddr(t) + `"`,
+		`dir = "./var/queue"`:               `dir = "` + dir + `/queue"`,
+		`downstream = "maildir:./var/mail"`: `downstream = "maildir:` + dir + `/mail"`,
+		`deliver = "maildir:./var/drafts"`:  `deliver = "maildir:` + dir + `/drafts"`,
+		`queue_dir = "./var/drafts-queue"`:  `queue_dir = "` + dir + `/drafts-queue"`,
+		`templates = "./templates"`:         `templates = "` + root + `/templates"`,
 		"[auth]\n# Check DKIM, SPF and DMARC of every message (needs DNS).\nenabled = true": "[auth]\nenabled = false",
 	} {
 		if !strings.Contains(s, old) {
