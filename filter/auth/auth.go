@@ -12,7 +12,6 @@
 package auth
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -184,7 +183,7 @@ type dkimOutcome struct {
 // go-msgauth to say.
 func (c *Checker) checkDKIM(ctx context.Context, msg io.Reader, sigDomains []string) dkimOutcome {
 	lookup := func(name string) ([]string, error) { return c.dns.LookupTXT(ctx, name) }
-	verifs, err := dkim.VerifyWithOptions(bufio.NewReader(msg), &dkim.VerifyOptions{
+	verifs, err := dkim.VerifyWithOptions(msg, &dkim.VerifyOptions{
 		LookupTXT:        lookup,
 		MaxVerifications: maxSignatures,
 	})

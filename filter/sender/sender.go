@@ -85,12 +85,26 @@ func Analyze(m *decode.Message, s *config.Supplier, dkimDomains []string) []stri
 		}
 		return false
 	}))
-	add(LookalikeOwnDomain, own != "" && anyDomain(ids, func(d string) bool { return LookAlike(d, own) }))
-	add(LookalikeCustomerDomain, anyDomain(ids, func(d string) bool {
+	// A domain we know (ours, a customer's: a customer may have several,
+	// scootworld.de and scootworld.com) is no look-alike of another.
+	known := func(d string) bool {
+		if isWithin(d, own) {
+			return true
+		}
 		for _, c := range customers {
-			c = cleanDomain(c)
-			// Our own domain is no look-alike of a customer's.
-			if c != "" && !isWithin(d, own) && LookAlike(d, c) {
+			if isWithin(d, cleanDomain(c)) {
+				return true
+			}
+		}
+		return false
+	}
+	add(LookalikeOwnDomain, own != "" && anyDomain(ids, func(d string) bool { return !known(d) && LookAlike(d, own) }))
+	add(LookalikeCustomerDomain, anyDomain(ids, func(d string) bool {
+		if known(d) {
+			return false
+		}
+		for _, c := range customers {
+			if c = cleanDomain(c); c != "" && LookAlike(d, c) {
 				return true
 			}
 		}

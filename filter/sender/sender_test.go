@@ -115,6 +115,15 @@ func TestAnalyze(t *testing.T) {
 			}
 		})
 	}
+	// A customer with two domains: neither is a look-alike of the other.
+	sup := supplier()
+	sup.Customers = append(sup.Customers, "scootworld.com")
+	if got := Analyze(msg("hans@scootworld.com"), sup, nil); got != nil {
+		t.Errorf("second customer domain: %q", got)
+	}
+	if got := Analyze(msg("hans@scootworld.eu"), sup, nil); !slices.Equal(got, []string{LookalikeCustomerDomain}) {
+		t.Errorf("third TLD: %q", got)
+	}
 	if got := Analyze(nil, supplier(), nil); got != nil {
 		t.Errorf("nil message: %q", got)
 	}
