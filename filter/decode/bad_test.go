@@ -253,3 +253,72 @@ func TestReadError(t *testing.T) {
 		t.Errorf("problems %v text %q", m.Problems, m.Text)
 	}
 }
+
+func TestParseDate(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"Mon, 2 Feb 2026 10:00:00 +0100", "2026-02-02 10:00:00 +0100"},
+		{"Mon, 2 Feb 2026 10:00:00 +0100 (CET)", "2026-02-02 10:00:00 +0100"},
+		{"2 Feb 2026 10:00 -0500", "2026-02-02 10:00:00 -0500"},
+		{"Sat, 8 Jun 2002 1:5:13 +-0500", "2002-06-08 01:05:13 -0500"},
+		{"Thu, 18 Jul 2002 14:57:14 +-0800 MSG_ID_ADDED_BY_MTA_3,MISSING_MIMEOLE", "2002-07-18 14:57:14 -0800"},
+		{"Fri, 02 Aug 2002 23:37:59 0530", "2002-08-02 23:37:59 +0530"},
+		{"Fri, 30 Aug 02 21:48:08 Eastern Daylight Time", "2002-08-30 21:48:08 +0000"},
+		{"2002/09/14 Sat 02:29:32 CDT", "2002-09-14 02:29:32 -0500"},
+		{"27 Jun 01 3:36:25 AM", "2001-06-27 03:36:25 +0000"},
+		{"Tue, 3 Dec 2002 11:51:12 PM GMT+0800", "2002-12-03 23:51:12 +0800"},
+		{"Whenever", ""},
+		{"Wed, 15 Dec 2010    59:10 -0500", ""},
+	}
+	for _, c := range cases {
+		d, ok := parseDate(c.in)
+		got := ""
+		if ok {
+			got = d.Format("2006-01-02 15:04:05 -0700")
+		}
+		if got != c.want {
+			t.Errorf("parseDate(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestAddresses(t *testing.T) {
+	m := mustParse(t, "From: =?gb2312?B?1cXI/Q==?= <Zhang.San@Example.CN>\r\n"+
+		"To: \"Sales, Team\" <sales@everride-scooter.com>, info@everride-scooter.com\r\n"+
+		"Reply-To: broken <reply@buyer.com\r\n"+
+		"Cc: undisclosed-recipients:;\r\n"+
+		"Return-Path: <Bounce@Buyer.COM>\r\n"+
+		"Message-ID: <abc@x>\r\nIn-Reply-To: <p1@y>\r\nReferences: <p0@y> <p1@y>\r\n\r\nhi\r\n")
+	if m.From.Name != "张三" || m.From.Addr != "Zhang.San@example.cn" {
+		t.Errorf("From %+v", m.From)
+	}
+	if len(m.To) != 2 || m.To[0].Name != "Sales, Team" || m.To[1].Addr != "info@everride-scooter.com" {
+		t.Errorf("To %+v", m.To)
+	}
+	if len(m.ReplyTo) != 1 || m.ReplyTo[0].Addr != "reply@buyer.com" || m.ReplyTo[0].Name != "broken" {
+		t.Errorf("Reply-To %+v", m.ReplyTo)
+	}
+	if m.ReturnPath != "Bounce@buyer.com" || m.MessageID != "abc@x" || strings.Join(m.InReplyTo, ",") != "p1@y" || strings.Join(m.References, ",") != "p0@y,p1@y" {
+		t.Errorf("Return-Path %q, IDs %q %v %v", m.ReturnPath, m.MessageID, m.InReplyTo, m.References)
+	}
+}
+
+func TestEncodedWords(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"=?utf-8?B?5Lu3?= =?utf-8?B?5qC8?=", "价格"},
+		// A character split across two words.
+		{"=?utf-8?B?5Lu35g==?= =?utf-8?B?oLw=?=", "价格"},
+		{"=?ISO-8859-1?Q?Preisanfrage_f=FCr_Roller?=", "Preisanfrage für Roller"},
+		{"Re: =?koi8-r?B?9MXT1A==?= ok", "Re: Тест ok"},
+		{"=?iso-2022-jp?B?GyRCJUYlOSVIGyhC?=", "テスト"},
+		{"=?big5?B?pV+oyg==?=", "北京"},
+		{"=?windows-1251?Q?=D2=E5=F1=F2?=", "Тест"},
+		{"=?shift_jis?B?g2WDWINn?=", "テスト"},
+		{"=?euc-kr?B?xde9usau?=", "테스트"},
+		{"plain =? not a word", "plain =? not a word"},
+	}
+	for _, c := range cases {
+		if got, _ := decodeWords(c.in, ""); got != c.want {
+			t.Errorf("decodeWords(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

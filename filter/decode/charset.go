@@ -128,6 +128,11 @@ func toUTF8(b []byte, label string) (s string, known bool) {
 	if enc == unicode.UTF8 {
 		return utf8OrLatin1(b), true
 	}
+	if looksUTF8(b) && !strings.HasPrefix(normCharset(label), "utf-") {
+		// Mislabelled: valid UTF-8 with multi-byte sequences is almost
+		// never the intended reading of legacy-charset text.
+		return string(b), true
+	}
 	out, err := enc.NewDecoder().Bytes(b)
 	if err != nil {
 		return utf8OrLatin1(b), true
@@ -174,4 +179,16 @@ var cp1252High = [32]rune{
 	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
 	0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
 	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0,
+}
+
+// looksUTF8 reports whether b is valid UTF-8 holding at least two
+// multi-byte characters.
+func looksUTF8(b []byte) bool {
+	multi := 0
+	for _, c := range b {
+		if c >= 0xc2 && c <= 0xf4 {
+			multi++
+		}
+	}
+	return multi >= 2 && utf8.Valid(b)
 }

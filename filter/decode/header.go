@@ -462,33 +462,11 @@ func parseMsgIDs(v string) []string {
 	return out
 }
 
-// dateLayouts are tried after net/mail.ParseDate fails, on the value with
-// comments removed and blanks collapsed.
-var dateLayouts = []string{
-	"Mon, 2 Jan 2006 15:04:05 -0700",
-	"Mon, 2 Jan 2006 15:04:05 MST",
-	"Mon, 2 Jan 2006 15:04 -0700",
-	"Mon, 2 Jan 06 15:04:05 -0700",
-	"Mon, 2 Jan 06 15:04:05 MST",
-	"2 Jan 2006 15:04:05 -0700",
-	"2 Jan 2006 15:04:05 MST",
-	"2 Jan 06 15:04:05 -0700",
-	"Mon, 2 Jan 2006 15:04:05",
-	"2 Jan 2006 15:04:05",
-	"Mon, Jan 2 2006 15:04:05 -0700",
-	"Mon Jan 2 15:04:05 2006",
-	"Mon Jan 2 15:04:05 -0700 2006",
-	"Mon Jan 2 15:04:05 MST 2006",
-	"Mon, 2 Jan 2006 15:04:05 -07:00",
-	"Mon, 02-Jan-2006 15:04:05 -0700",
-	"2006-01-02 15:04:05 -0700",
-	"2006-01-02T15:04:05Z07:00",
-	"2006-01-02 15:04:05",
-	"Mon, 2 Jan 2006",
-	"2 Jan 2006",
-}
-
 // parseDate parses a Date header, keeping the zone it was written in.
+// net/mail.ParseDate (RFC 5322 §3.3) is tried first, then a lenient
+// token-based reading of what broken mailers write: "+-0500", unsigned
+// zones, one-digit hours and minutes, AM/PM, zone names, junk after the
+// zone, "2002/09/14". Unknown zone names read as UTC.
 func parseDate(v string) (time.Time, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -497,7 +475,22 @@ func parseDate(v string) (time.Time, bool) {
 	if t, err := mail.ParseDate(v); err == nil {
 		return t, true
 	}
-	// Remove comments, collapse blanks, fix "GMT+0800" and "+0800 GMT".
+	return lenientDate(v)
+}
+
+var monthNames = map[string]time.Month{
+	"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+	"jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+
+var zoneNames = map[string]int{
+	"ut": 0, "utc": 0, "gmt": 0, "z": 0, "est": -5, "edt": -4, "cst": -6, "cdt": -5,
+	"mst": -7, "mdt": -6, "pst": -8, "pdt": -7, "cet": 1, "cest": 2, "bst": 1,
+	"eet": 2, "eest": 3, "jst": 9, "kst": 9, "hkt": 8, "sgt": 8, "ist": 5,
+}
+
+func lenientDate(v string) (time.Time, bool) {
+	// Remove comments.
 	var sb strings.Builder
 	depth := 0
 	for _, r := range v {
@@ -512,39 +505,129 @@ func parseDate(v string) (time.Time, bool) {
 			sb.WriteRune(r)
 		}
 	}
-	f := strings.Fields(sb.String())
-	for i, w := range f {
-		f[i] = strings.TrimSuffix(w, ",")
-		if (strings.HasPrefix(w, "GMT") || strings.HasPrefix(w, "UTC")) && len(w) > 3 && (w[3] == '+' || w[3] == '-') {
-			f[i] = w[3:]
+	toks := strings.FieldsFunc(sb.String(), func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+	year, day, hour, min, sec := -1, -1, 0, 0, 0
+	var month time.Month
+	zone, zoneSet, pm, am, haveTime := 0, false, false, false, false
+	for _, tok := range toks {
+		low := strings.ToLower(tok)
+		if len(low) > 4 && (strings.HasPrefix(low, "gmt") || strings.HasPrefix(low, "utc")) && (low[3] == '+' || low[3] == '-') {
+			tok, low = tok[3:], low[3:] // "GMT+0800"
 		}
-	}
-	if n := len(f); n >= 2 && (f[n-1] == "GMT" || f[n-1] == "UTC") && len(f[n-2]) == 5 && (f[n-2][0] == '+' || f[n-2][0] == '-') {
-		f = f[:n-1]
-	}
-	if len(f) > 0 && len(f[0]) >= 3 && !isDigit(f[0][0]) {
-		// Day name: re-add the comma the layouts expect, normalise case.
-		f[0] = strings.TrimSuffix(f[0], ",")
-	}
-	s := strings.Join(f, " ")
-	for _, cand := range []string{s, withDayComma(f)} {
-		for _, layout := range dateLayouts {
-			if t, err := time.Parse(layout, cand); err == nil {
-				if t.Year() < 100 {
-					t = t.AddDate(2000, 0, 0)
+		switch {
+		case zoneSet:
+			// Anything after the zone is junk.
+		case strings.Contains(tok, ":") && !haveTime:
+			parts := strings.Split(tok, ":")
+			if len(parts) < 2 || len(parts) > 3 {
+				return time.Time{}, false
+			}
+			var nums [3]int
+			for i, p := range parts {
+				if i == 2 {
+					p, _, _ = strings.Cut(p, ".")
 				}
-				return t, true
+				n, ok := atoi(p)
+				if !ok {
+					return time.Time{}, false
+				}
+				nums[i] = n
+			}
+			hour, min, sec, haveTime = nums[0], nums[1], nums[2], true
+		case low == "am" || low == "a.m.":
+			am = true
+		case low == "pm" || low == "p.m.":
+			pm = true
+		case (tok[0] == '+' || tok[0] == '-') && len(tok) > 1:
+			sign := 1
+			if strings.LastIndexAny(tok, "+-") >= 0 && tok[strings.LastIndexAny(tok, "+-")] == '-' {
+				sign = -1
+			}
+			digits := strings.TrimLeft(tok, "+-")
+			digits = strings.ReplaceAll(digits, ":", "")
+			n, ok := atoi(digits)
+			if !ok || len(digits) < 3 || len(digits) > 4 {
+				continue
+			}
+			zone = sign * ((n/100)*3600 + (n%100)*60)
+			zoneSet = true
+		case strings.ContainsAny(tok, "/") || (strings.Count(tok, "-") == 2 && len(tok) >= 8):
+			parts := strings.FieldsFunc(tok, func(r rune) bool { return r == '/' || r == '-' })
+			if len(parts) == 3 {
+				a, ok1 := atoi(parts[0])
+				b, ok2 := atoi(parts[1])
+				c, ok3 := atoi(parts[2])
+				if m, ok := monthNames[strings.ToLower(parts[1])]; ok && ok1 && ok3 {
+					day, month, year = a, m, c
+				} else if ok1 && ok2 && ok3 && len(parts[0]) == 4 {
+					year, month, day = a, time.Month(b), c
+				}
+			}
+		default:
+			if m, ok := monthNames[firstN(low, 3)]; ok && !isDigit(low[0]) {
+				month = m
+				continue
+			}
+			if n, ok := atoi(tok); ok {
+				switch {
+				case len(tok) == 4 && year < 0:
+					year = n
+				case len(tok) <= 2 && day < 0 && month == 0 && year < 0:
+					day = n
+				case len(tok) <= 2 && day < 0:
+					day = n
+				case len(tok) <= 2 && year < 0:
+					year = n + 2000
+					if n >= 70 {
+						year = n + 1900
+					}
+				case haveTime && (len(tok) == 4 || len(tok) == 5):
+					zone = (n/100)*3600 + (n%100)*60
+					zoneSet = true
+				}
+				continue
+			}
+			if off, ok := zoneNames[low]; ok && haveTime {
+				zone = off * 3600
+				zoneSet = true
 			}
 		}
 	}
-	return time.Time{}, false
+	if pm && hour < 12 {
+		hour += 12
+	}
+	if am && hour == 12 {
+		hour = 0
+	}
+	if year < 0 || month == 0 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60 || zone < -14*3600 || zone > 14*3600 {
+		return time.Time{}, false
+	}
+	loc := time.UTC
+	if zone != 0 {
+		loc = time.FixedZone("", zone)
+	}
+	return time.Date(year, month, day, hour, min, sec, 0, loc), true
 }
 
-func withDayComma(f []string) string {
-	if len(f) > 1 && len(f[0]) == 3 && !isDigit(f[0][0]) {
-		return f[0] + ", " + strings.Join(f[1:], " ")
+func firstN(s string, n int) string {
+	if len(s) < n {
+		return s
 	}
-	return strings.Join(f, " ")
+	return s[:n]
+}
+
+func atoi(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -649,6 +649,10 @@ func (ps *parser) decodeHeaders(h textproto.Header, fallback string) {
 		if l := parseAddressList(s, fallback, &ps.p); len(l) > 0 {
 			m.From = l[0]
 		}
+	} else if v := h.Get("From"); v != "" {
+		// No address at all ("From: me"): keep the words as the name.
+		d, _ := decodeWords(v, fallback)
+		m.From.Name = cleanHeaderText(strings.Trim(d, `"<>' `))
 	}
 	m.ReplyTo = parseAddressList(h.Get("Reply-To"), fallback, &ps.p)
 	m.To = parseAddressList(strings.Join(h.Values("To"), ", "), fallback, &ps.p)
