@@ -71,6 +71,7 @@ type wordsData struct {
 		TradeWords   []string `toml:"trade_words"`
 		Titles       []string `toml:"titles"`
 		Connectors   []string `toml:"connectors"`
+		Joiners      []string `toml:"joiners"`
 		Street       []string `toml:"street"`
 		StreetSuffix []string `toml:"street_suffix"`
 		Phone        []string `toml:"phone"`
@@ -117,6 +118,7 @@ type Extractor struct {
 	intro        []string
 	tradeWords   map[string]bool
 	titles       map[string]bool
+	joiners      map[string]bool
 	streetSuffix []string
 	connectors   map[string]bool
 
@@ -286,6 +288,7 @@ func New(s *config.Supplier) (*Extractor, error) {
 	x.tradeWords = setOf(id.TradeWords, false)
 	x.titles = setOf(id.Titles, true)
 	x.connectors = setOf(id.Connectors, true)
+	x.joiners = setOf(id.Joiners, true)
 	addAll(d, id.Street, kStreet)
 	x.streetSuffix = id.StreetSuffix
 	addAll(d, id.Phone, kPhoneCue)

@@ -178,7 +178,7 @@ func (x *Extractor) models(dc *doc, f *Fields) *modelInfo {
 				continue
 			}
 			for _, a := range accepted {
-				if gap(a, l) <= 40 {
+				if gap(a, l) <= 40 && x.listJoined(dc, a, l) {
 					accepted = append(accepted, l)
 					lists[k] = nil
 					grew = true
@@ -269,13 +269,13 @@ func (x *Extractor) qualifiesPart(dc *doc, a *match, words []*match) bool {
 			return true
 		}
 	}
-	// Before: "wheel (K3 Mini)", "brake assembly (K3 Mini)".
+	// Before: "wheel (K3 Mini)", "brake assembly (K3 Mini)", "grips for K3".
 	for _, w := range words {
 		if !x.hasContext[w.e.val] || w.end > a.start || a.start-w.end > 24 {
 			continue
 		}
 		between := s[w.end:a.start]
-		if !strings.Contains(between, "(") {
+		if strings.ContainsAny(between, ",.;:\n") {
 			continue
 		}
 		if len(strings.Fields(strings.ReplaceAll(between, "(", " "))) <= 1 {
@@ -318,6 +318,28 @@ func afterContext(dc *doc, w *match) bool {
 	for _, i := range dc.byKind[kContext] {
 		c := &dc.ms[i]
 		if c.end <= w.start && w.start-c.end <= 16 && !strings.ContainsAny(dc.low[c.end:w.start], ".,;:\n") {
+			return true
+		}
+	}
+	return false
+}
+
+// listJoined reports that two mentions are items of one list: a comma, a
+// slash or a word like "and" stands between them.
+func (x *Extractor) listJoined(dc *doc, a, b *match) bool {
+	lo, hi := a.end, b.start
+	if b.end <= a.start {
+		lo, hi = b.end, a.start
+	}
+	if lo >= hi {
+		return true
+	}
+	between := dc.low[lo:hi]
+	if strings.ContainsAny(between, ",/&+、，") {
+		return true
+	}
+	for _, w := range strings.Fields(between) {
+		if x.joiners[w] {
 			return true
 		}
 	}
