@@ -239,6 +239,7 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 
 	// Competitor evidence beyond the text.
 	var senderSignals []Signal
+	senderW := 0.0
 	local := j.chinaLocal[strings.ToUpper(f.Country)]
 	for _, s := range sender {
 		w, ok := r.Sender.Weights[s]
@@ -252,6 +253,7 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 			}
 		}
 		ev.score[keyCompetitor] += w
+		senderW += w
 		senderSignals = append(senderSignals, Signal{Name: s, Weight: w})
 	}
 	if ev.text[keyCompetitor] > 0 {
@@ -261,23 +263,28 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 		}
 		if f.Website == "" && f.Phone == "" && (isFreemail(from) || slices.Contains(sender, "freemail-sender")) {
 			ev.score[keyCompetitor] += fw["thin-identity-freemail"]
+			senderW += fw["thin-identity-freemail"]
 			senderSignals = append(senderSignals, Signal{Name: "thin-identity-freemail", Weight: fw["thin-identity-freemail"]})
 		}
 	}
 
 	// 5. Relevance: an inquiry is about what we sell, or it comes from a
 	// look-alike of our own or a customer's domain (a probe need not name
-	// a product to ask for "the whole price list").
+	// a product to ask for "the whole price list"), or it probes our
+	// prices, discounts and customers the way a competitor does, from a
+	// sender that looks the part (free mail without website or phone,
+	// Reply-To elsewhere, Chinese client while claiming abroad ...).
 	lookalike := slices.Contains(sender, "lookalike-own-domain") || slices.Contains(sender, "lookalike-customer-domain")
-	if !ev.product && !lookalike {
+	cc, comp := ev.score[keyCopycat], ev.score[keyCompetitor]
+	isCopy := cc >= r.Threshold.Copycat
+	isComp := comp >= r.Threshold.Competitor && ev.text[keyCompetitor] >= r.Threshold.CompetitorText
+	offProductProbe := isComp && ev.text[keyCompetitor] >= 2*r.Threshold.CompetitorText && senderW >= 1.5
+	if !ev.product && !lookalike && !offProductProbe {
 		v.Signals = mergeSignals(append(noneSignals, Signal{Name: "off-topic", Weight: 0}))
 		return v
 	}
 
 	// 6. Intel probes.
-	cc, comp := ev.score[keyCopycat], ev.score[keyCompetitor]
-	isCopy := cc >= r.Threshold.Copycat
-	isComp := comp >= r.Threshold.Competitor && ev.text[keyCompetitor] >= r.Threshold.CompetitorText
 	if isCopy || isComp {
 		kind := "copycat"
 		sig := []Signal{{Name: "copycat-score", Weight: round(cc)}}

@@ -1,0 +1,80 @@
+package judge
+
+import (
+	"testing"
+
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/tradesift/tradesift/filter/decode"
+)
+
+// TestMultilingual: short inquiries written for this test (not from the
+// corpus), several per type and language, through extract and the judge.
+// They check that the cue vocabularies cover each language, not a corpus.
+func TestMultilingual(t *testing.T) {
+	j, cfg := testJudge(t)
+	x := extractorFor(cfg)
+	tests := []struct {
+		name, from, subject, text, want string
+	}{
+		// sourcing
+		{"it sourcing", "acquisti@ruotaveloce.it", "Ordine ER-K200",
+			"Buongiorno, vorremmo ordinare 1.500 pezzi di ER-K200, FOB Ningbo, pagamento 30% T/T anticipo e saldo contro copia B/L. Spedizione entro fine ottobre.\n\nCordiali saluti\nMarco Bianchi\nRuota Veloce S.r.l.\nVia Roma 12, 20100 Milano\nTel. +39 02 5555 1234\nwww.ruotaveloce.it", Sourcing},
+		{"pl sourcing", "zakupy@hulajmax.pl", "Zamówienie ER-K3 Mini",
+			"Dzień dobry, chcemy zamówić 2000 szt. ER-K3 Mini, FOB Ningbo, płatność 30% T/T zaliczki, 70% po kopii B/L. Prosimy o fakturę proforma.\n\nPozdrawiam\nAnna Nowak\nHulajMax Sp. z o.o.\nul. Długa 5, 00-001 Warszawa\ntel. +48 22 555 12 34", Sourcing},
+		{"ja sourcing", "buyer@kids-ride.co.jp", "ER-K3 Mini 注文について",
+			"お世話になります。ER-K3 Mini を 1,400 台 注文したいと考えております。FOB 寧波、T/T 30% 前払い、残金は B/L コピーと引き換えでお願いします。見積書をお送りください。\n\nキッズライド株式会社\n購買部 田中\n東京都港区芝1-2-3\nTEL 03-5555-1234", Sourcing},
+		// market-entry
+		{"tr market entry", "info@yildizoyuncak.com.tr", "İlk ithalat - çocuk scooter",
+			"Merhaba, ilk kez Çin'den ithalat yapacağız ve deneyimimiz yok. FOB ile CIF arasındaki fark nedir? Türkiye için hangi sertifikalar gerekli? Minimum sipariş miktarı nedir?\n\nYıldız Oyuncak Ltd. Şti.\nAtatürk Cad. 10, İzmir\nTel: +90 232 555 1234", MarketEntry},
+		{"de market entry", "info@radhaus-keller.de", "Erstimport Tretroller",
+			"Guten Tag, wir sind ein Fahrradgeschäft und möchten zum ersten Mal selbst importieren. Was bedeutet FOB genau, welche Zertifikate brauchen wir für den Verkauf in Deutschland, und wie funktioniert die Zollabwicklung? Wie hoch ist die Mindestbestellmenge für den ER-K200?\n\nRadhaus Keller GmbH\nBahnhofstr. 3, 79098 Freiburg\nTel. +49 761 555 123", MarketEntry},
+		{"ko market entry", "buy@hanriver-mobility.kr", "전동 킥보드 수입 문의",
+			"안녕하세요. 저희는 중국에서 처음 수입하는 회사입니다. 전동 킥보드 ER-E8 수입에 어떤 인증이 필요한지, 최소 주문 수량은 얼마인지 알려주세요.\n\n한강모빌리티 주식회사\n서울시 강남구 테헤란로 1\n전화 +82 2 555 1234", MarketEntry},
+		// info-gathering
+		{"it info", "acquisti@sportpiu.it", "Listino prezzi monopattini",
+			"Buongiorno, lavoriamo già da anni con un fornitore cinese e siamo soddisfatti, ma ogni anno facciamo un confronto dei prezzi. Potete inviarci il catalogo e il listino prezzi dei monopattini per riferimento?\n\nSportPiù S.p.A.\nVia Torino 8, Torino\nwww.sportpiu.it", InfoGathering},
+		{"ar info", "purchase@gulfwheels.ae", "طلب قائمة الأسعار",
+			"السلام عليكم، نحن نتعامل مع مورد في الصين منذ سنوات، ونرغب في الحصول على الكتالوج وقائمة الأسعار للسكوترات للمقارنة.\n\nشركة عجلات الخليج\nدبي، الإمارات\nهاتف +971 4 555 1234", InfoGathering},
+		{"ja info", "info@sakura-sports.jp", "カタログと価格表のお願い",
+			"いつもお世話になっております。弊社は既存の仕入先から長年キックボードを購入しておりますが、比較のためにカタログと価格表をお送りいただけますでしょうか。\n\nさくらスポーツ株式会社\n大阪市北区1-1\nTEL 06-5555-1234", InfoGathering},
+		// sample-seeking
+		{"it sample", "luca.shop88@gmail.com", "Campione gratuito",
+			"Ciao, vorrei un campione gratuito del monopattino ER-K200 con spedizione a vostro carico. Se la qualità è buona faremo grandi ordini.", SampleSeeking},
+		{"ja sample", "yuki.review@yahoo.co.jp", "無料サンプルのお願い",
+			"こんにちは。ER-X Pro の無料サンプルを送っていただけますか？送料もそちらでご負担いただけると助かります。インスタグラムで紹介します。", SampleSeeking},
+		{"ru sample", "ivan.scoot@mail.ru", "Бесплатный образец",
+			"Здравствуйте! Пришлите, пожалуйста, бесплатный образец самоката ER-K200, доставка за ваш счет. Потом, если качество хорошее, закажем большую партию.", SampleSeeking},
+		// intel-probe
+		{"pl copycat", "inzynier@nowaforma.pl", "Pytania techniczne",
+			"Dzień dobry, jesteśmy firmą, która opracowuje własną hulajnogę elektryczną. Prosimy o informacje: marka ogniw w pakiecie 36 V, dostawca BMS, schemat kontrolera, koszt formy i struktura kosztów.\n\nTomasz Wiśniewski, inżynier", IntelProbe},
+		{"zh copycat", "rd@yk-motion.cn", "技术咨询",
+			"您好，我们正在自己开发一款类似的电动滑板车，想了解贵司电机供应商、控制器芯片型号、电芯品牌、模具费和BOM成本构成。", IntelProbe},
+		{"es competitor", "distrib.mx2024@hotmail.com", "Lista de precios distribuidor",
+			"Hola, somos distribuidor en México. Envíenos la lista de precios completa con el descuento para distribuidores y díganos quiénes son sus clientes en México y a qué precio les venden. Precio más bajo por favor.", IntelProbe},
+		// none
+		{"de ooo", "m.huber@example-shop.de", "Automatische Antwort: Anfrage Tretroller",
+			"Vielen Dank für Ihre Nachricht. Ich bin bis zum 15.08. nicht im Büro (Abwesenheitsnotiz) und habe keinen Zugriff auf E-Mails.", None},
+		{"zh vendor", "sales@nb-wheelparts.cn", "PU轮 工厂直销",
+			"您好！我们是专业生产滑板车PU轮的工厂，主营产品有PU轮、轴承、握把。欢迎来厂参观，价格优惠，可提供样品。请问贵司采购负责人是哪位？", None},
+		{"en rfq phishing", "procurement@secure-docs-share.com", "Urgent RFQ - scooters",
+			"Dear supplier, please find our RFQ for 5,000 scooters in the shared document. Click here to view the document and sign in with your email account to download.", None},
+		{"es forwarder", "noreply@carga-rapida.com", "Aviso de llegada - contenedor",
+			"Estimado cliente, le informamos el aviso de llegada de su carga (scooters) al puerto de Valencia. Favor enviar documentos para el despacho.", None},
+		{"en newsletter text", "news@ride-expo.com", "Ride Expo 2026 - book your booth",
+			"Meet 3,000 buyers of scooters and e-bikes! Book your booth now, early bird price USD 2,900. Click to unsubscribe.", None},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &decode.Message{
+				Subject: tc.subject, From: decode.Address{Addr: tc.from},
+				Date: day("2025-09-10"), HasDate: true, Text: tc.text, Header: textproto.Header{},
+			}
+			f := x.Extract(m)
+			v := j.Judge(m, f, nil)
+			if v.BuyerType != tc.want {
+				t.Errorf("got %s (%s), want %s; signals %v; fields models=%v qty=%v company=%q country=%q", v.BuyerType, v.ProbeKind, tc.want, v.Signals, f.Models, f.Quantity, f.Company, f.Country)
+			}
+		})
+	}
+}
