@@ -65,7 +65,7 @@ func (r *Renderer) Draft(m *decode.Message, v judge.Verdict, rep config.Rep, now
 		return nil, fmt.Errorf("draft: no template for plan %q", v.ReplyPlan)
 	}
 	d := newData(m, v, r.sup, rep, now)
-	d.Lang = e.lang
+	d.Lang, d.tmpl = e.lang, e.t
 	subject, body, err := e.render(d)
 	if err != nil {
 		return nil, err

@@ -53,6 +53,8 @@ type Data struct {
 	// ReplyBy is the time need-time promises the full answer for: the
 	// second working day from now, 18:00 in the supplier's time zone.
 	ReplyBy time.Time
+
+	tmpl *template.Template // the set rendering this data, for Name and Word
 }
 
 // Inquiry is the buyer's message as the templates see it.
@@ -172,6 +174,52 @@ func productByModel(sup *config.Supplier, model string) *config.Product {
 		}
 	}
 	return nil
+}
+
+// Name is a catalog line's name in the language: the template
+// "product MODEL" of the language's set (common.LANG.tmpl), else the name
+// from the configuration.
+func (d *Data) Name(p config.Product) string {
+	if s := d.lookupWord("product " + p.Model); s != "" {
+		return s
+	}
+	return p.Name
+}
+
+// Word is the language's word for key, e.g. a product we do not make
+// ("hoverboard"): the template "word KEY", else key itself.
+func (d *Data) Word(key string) string {
+	if s := d.lookupWord("word " + key); s != "" {
+		return s
+	}
+	return key
+}
+
+// Words joins Word of every key with the language's list separator.
+func (d *Data) Words(keys []string) string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = d.Word(k)
+	}
+	if d.Lang == "ar" {
+		return strings.Join(out, "، ")
+	}
+	return strings.Join(out, ", ")
+}
+
+func (d *Data) lookupWord(name string) string {
+	if d.tmpl == nil {
+		return ""
+	}
+	t := d.tmpl.Lookup(name)
+	if t == nil {
+		return ""
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, d); err != nil {
+		return ""
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // Product returns the catalog line of model, or nil.

@@ -112,7 +112,7 @@ func (r *Renderer) samples(e *entry) []*Data {
 				}
 			}
 			d := newData(m, v, sup, rep, now)
-			d.Lang = e.lang
+			d.Lang, d.tmpl = e.lang, e.t
 			out = append(out, d)
 		}
 	}
