@@ -44,6 +44,16 @@ func splitText(s string) (text, sig, quoted string) {
 		}
 		newLines = append(newLines, l)
 	}
+	// A rule or blank lines right above the cut belong to the quote
+	// (Outlook draws a line of underscores above "From:").
+	for len(newLines) > 0 && cut < len(lines) {
+		l := strings.TrimSpace(newLines[len(newLines)-1])
+		if l != "" && !(len(l) >= 10 && strings.Trim(l, "_-=*") == "") {
+			break
+		}
+		newLines = newLines[:len(newLines)-1]
+		cut--
+	}
 	quotedLines = append(quotedLines, lines[cut:]...)
 
 	body, signature := splitSignature(newLines)
@@ -222,6 +232,15 @@ func isAttribution(s string) bool {
 			return true
 		}
 	}
+	// "Am 12.03.2025 um 10:15 schrieb Hans Müller:" — the verb inside,
+	// with a date or an address to make it an attribution.
+	if strings.ContainsAny(core, "0123456789@") {
+		for _, e := range wroteEndings {
+			if len(e) >= 4 && strings.Contains(low, " "+e+" ") {
+				return true
+			}
+		}
+	}
 	// "2024年1月1日(月) 10:00 山田 <taro@example.com>:" and the like.
 	if strings.HasSuffix(core, ">") && strings.Contains(core, "@") && strings.ContainsAny(core, "0123456789") {
 		return true
@@ -287,7 +306,7 @@ func closingKey(l string) string {
 
 // closingMatch reports whether the closing key t is one of the phrases of
 // set, alone, followed by a short name, or ending a longer closing.
-func closingMatch(t string, set []string) bool {
+func closingMatch(t, orig string, set []string) bool {
 	if t == "" {
 		return false
 	}
@@ -305,13 +324,30 @@ func closingMatch(t string, set []string) bool {
 			r, _ := utf8.DecodeRuneInString(t[len(c):])
 			if r == ',' || r == ' ' || r == '，' {
 				rest := strings.TrimSpace(strings.TrimLeft(t[len(c):], ", ，"))
-				if rest != "" && len(strings.Fields(rest)) <= 4 && !strings.ContainsAny(rest, ".?!:") {
+				if rest != "" && looksLikeName(orig, len(strings.Fields(rest))) && !strings.ContainsAny(rest, ".?!:") {
 					return true
 				}
 			}
 		}
 	}
 	return false
+}
+
+// looksLikeName reports whether the last n words of orig look like a
+// person's name: at most four words, each starting with an upper-case
+// letter or a letter of a script without case.
+func looksLikeName(orig string, n int) bool {
+	f := strings.Fields(orig)
+	if n > 4 || n > len(f) {
+		return false
+	}
+	for _, w := range f[len(f)-n:] {
+		r, _ := utf8.DecodeRuneInString(strings.TrimLeft(w, ",，"))
+		if !unicode.IsUpper(r) && (unicode.IsLower(r) || !unicode.IsLetter(r)) {
+			return false
+		}
+	}
+	return true
 }
 
 var sentFrom = []string{
@@ -348,16 +384,22 @@ func splitSignature(lines []string) (body, sig []string) {
 	for i := range keys {
 		keys[i] = closingKey(lines[i])
 	}
+	strong := func(i int) bool { return closingMatch(keys[i], strings.TrimSpace(lines[i]), strongClosings) }
 	closing := -1
 	for i := limit - 1; i >= 0; i-- {
-		if closingMatch(keys[i], strongClosings) && sigLike(lines[i+1:], 18, 3) {
+		if strong(i) && sigLike(lines[i+1:], 18, 3) && shortFirst(lines[i+1:]) {
 			closing = i
+			// "此致\n敬礼", "Thanks and\nBest regards": take the run.
+			for closing > 0 && strong(closing-1) {
+				closing--
+			}
 			break
 		}
 	}
 	if closing < 0 {
-		for i := limit - 1; i >= 0; i-- {
-			if closingMatch(keys[i], weakClosings) && sigLike(lines[i+1:], 12, 2) && i > 0 {
+		for i := limit - 1; i > 0; i-- {
+			if closingMatch(keys[i], strings.TrimSpace(lines[i]), weakClosings) && nextNonBlank(lines, i+1) >= 0 &&
+				sigLike(lines[i+1:], 12, 2) && shortFirst(lines[i+1:]) {
 				closing = i
 				break
 			}
@@ -384,6 +426,13 @@ func splitSignature(lines []string) (body, sig []string) {
 		return lines, nil
 	}
 	return lines[:start], lines[start:]
+}
+
+// shortFirst reports whether the first non-empty line (the name after a
+// closing, usually) is short, or there is none.
+func shortFirst(lines []string) bool {
+	i := nextNonBlank(lines, 0)
+	return i < 0 || utf8.RuneCountInString(strings.TrimSpace(lines[i])) <= 60
 }
 
 // sigLike reports whether lines look like a signature block: at most
