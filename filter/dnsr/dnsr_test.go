@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/dns/dnsmessage"
+
 	"github.com/tradesift/tradesift/filter/internal/dnstest"
 )
 
@@ -20,6 +22,7 @@ func testZone() dnstest.Zone {
 			"_dmarc.example.com":          {"v=DMARC1; p=reject"},
 			"long._domainkey.example.com": {"v=DKIM1; k=rsa; p=" + strings.Repeat("A", 600)},
 			"two.example.com":             {"first", "second"},
+			"huge.example.com":            {strings.Repeat("a", 900), strings.Repeat("b", 900)},
 			"sel._domainkey.unicode.test": {"v=DKIM1; p="},
 		},
 		A:   map[string][]string{"mail.example.com": {"192.0.2.1", "2001:db8::1"}},
@@ -44,6 +47,11 @@ func TestLookups(t *testing.T) {
 	txt, err = r.LookupTXT(ctx, "long._domainkey.example.com.")
 	if err != nil || len(txt) != 1 || len(txt[0]) != len("v=DKIM1; k=rsa; p=")+600 {
 		t.Errorf("long TXT = %d records, %v", len(txt), err)
+	}
+	// Larger than the EDNS0 size: truncated over UDP, asked again over TCP.
+	txt, err = r.LookupTXT(ctx, "huge.example.com")
+	if err != nil || len(txt) != 2 || len(txt[0]) != 900 || len(txt[1]) != 900 {
+		t.Errorf("huge TXT = %d records, %v", len(txt), err)
 	}
 	txt, err = r.LookupTXT(ctx, "Two.Example.COM")
 	if err != nil || len(txt) != 2 {
@@ -208,5 +216,52 @@ func writeFile(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A server answering SERVFAIL: a temporary error, not cached.
+func TestServfailIsTemporary(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	var mu sync.Mutex
+	queries := 0
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, addr, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			var m dnsmessage.Message
+			if m.Unpack(buf[:n]) != nil {
+				continue
+			}
+			mu.Lock()
+			queries++
+			mu.Unlock()
+			m.Response, m.RCode = true, dnsmessage.RCodeServerFailure
+			m.Additionals = nil
+			out, _ := m.Pack()
+			pc.WriteTo(out, addr)
+		}
+	}()
+	r, err := New(pc.LocalAddr().String(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		_, err = r.LookupTXT(context.Background(), "example.com")
+		var de *net.DNSError
+		if !errors.As(err, &de) || !de.IsTemporary || de.IsNotFound {
+			t.Fatalf("err = %#v, want temporary", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if queries < 2 {
+		t.Errorf("%d queries: SERVFAIL was cached", queries)
 	}
 }

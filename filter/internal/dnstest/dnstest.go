@@ -24,6 +24,11 @@ import (
 // DNSMasq is the path of the dnsmasq binary.
 const DNSMasq = "/usr/sbin/dnsmasq"
 
+// MaxConfigLine is the longest line dnsmasq reads from its configuration
+// (it cuts at 1024 bytes); a TXT record must fit in one, which allows
+// about 950 bytes of text: enough for a 4096-bit RSA DKIM key.
+const MaxConfigLine = 1020
+
 // Zone is what the server answers. Names are absolute, without the final
 // dot ("sel._domainkey.example.com").
 type Zone struct {
@@ -113,10 +118,15 @@ func Config(port int, zone Zone) string {
 	b.WriteString("cache-size=0\n")
 	for _, name := range sortedKeys(zone.TXT) {
 		for _, v := range zone.TXT[name] {
-			fmt.Fprintf(&b, "txt-record=%s", name)
+			var line strings.Builder
+			fmt.Fprintf(&line, "txt-record=%s", name)
 			for _, part := range split255(v) {
-				fmt.Fprintf(&b, ",%s", quote(part))
+				fmt.Fprintf(&line, ",%s", quote(part))
 			}
+			if line.Len() > MaxConfigLine {
+				panic(fmt.Sprintf("dnstest: TXT record of %s too long for a dnsmasq config line (%d > %d chars)", name, line.Len(), MaxConfigLine))
+			}
+			b.WriteString(line.String())
 			b.WriteString("\n")
 		}
 	}
