@@ -33,6 +33,9 @@ type FS interface {
 	// SyncDir fsyncs a directory so that renames and creations in it are
 	// durable.
 	SyncDir(dir string) error
+	// SyncFS makes everything written to dir's file system durable
+	// (errors.ErrUnsupported where there is no syncfs).
+	SyncFS(dir string) error
 }
 
 // OS is the real file system.
@@ -50,6 +53,9 @@ func (OS) Remove(name string) error { return os.Remove(name) }
 // SyncDir fsyncs dir.
 func (OS) SyncDir(dir string) error { return SyncDir(dir) }
 
+// SyncFS syncs dir's file system.
+func (OS) SyncFS(dir string) error { return SyncFS(dir) }
+
 // Writer does durable writes. The zero value writes through the real file
 // system with the temporary file beside the target and syncs the directory.
 type Writer struct {
@@ -62,6 +68,11 @@ type Writer struct {
 	// must call SyncDir(dir) before it relies on the file (group commit:
 	// several writes share one directory fsync).
 	NoDirSync bool
+	// NoSync skips the file fsync too (and implies NoDirSync): the caller
+	// makes a batch of such writes durable with one SyncFS. Until then a
+	// crash may leave the file renamed into place but with missing data,
+	// so readers must be able to detect that (size, checksum).
+	NoSync bool
 }
 
 // WriteFile durably writes the contents of r to dir/name and returns the
@@ -90,8 +101,10 @@ func (w Writer) WriteFile(dir, name string, r io.Reader) (int64, error) {
 	if err != nil {
 		return fail("write", err)
 	}
-	if err := f.Sync(); err != nil {
-		return fail("fsync", err)
+	if !w.NoSync {
+		if err := f.Sync(); err != nil {
+			return fail("fsync", err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fail("close", err)
@@ -99,7 +112,7 @@ func (w Writer) WriteFile(dir, name string, r io.Reader) (int64, error) {
 	if err := fsys.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		return fail("rename", err)
 	}
-	if !w.NoDirSync {
+	if !w.NoDirSync && !w.NoSync {
 		if err := fsys.SyncDir(dir); err != nil {
 			// The file is in place but maybe not durable; report it so the
 			// caller acknowledges nothing, and leave the file.

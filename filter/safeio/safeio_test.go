@@ -188,3 +188,21 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 		t.Errorf("%s holds %v, want %v", dir, got, names)
 	}
 }
+
+// NoSync leaves durability to one SyncFS for a batch: no fsync calls.
+func TestNoSyncThenSyncFS(t *testing.T) {
+	dir := t.TempDir()
+	fs := &faultFS{fail: "sync"} // a file fsync would fail
+	for _, name := range []string{"a", "b"} {
+		if _, err := (Writer{FS: fs, NoSync: true}).WriteFile(dir, name, strings.NewReader(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := SyncFS(dir); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatal(err)
+	}
+	assertOnly(t, dir, "a", "b")
+	if err := SyncFS(filepath.Join(dir, "missing")); err == nil {
+		t.Error("SyncFS of a missing directory succeeded")
+	}
+}

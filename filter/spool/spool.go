@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -21,15 +22,32 @@ import (
 	"github.com/tradesift/tradesift/filter/safeio"
 )
 
-// Layout: one flat directory; per entry <id>.body (the message as
-// received), <id>.meta (envelope and per-recipient state, JSON; its
-// presence is the commit marker), and <id>.hdr (the filter's header block,
-// written once before the first delivery attempt). Temporary files start
-// with ".tmp-". Ids are fixed-width hex, so they sort by arrival time.
+// Layout: one flat directory; per entry
+//
+//	<id>.body   the message as received, never rewritten
+//	<id>.meta   envelope, arrival time, body size and CRC-32C (JSON); written
+//	            once, after the body: its presence is the commit marker
+//	<id>.state  per-recipient delivery state (JSON), replaced on each change
+//	<id>.hdr    the filter's header block, written once before the first
+//	            attempt, with a checksum line
+//
+// Temporary files start with ".tmp-". Ids are fixed-width hex, so they sort
+// by arrival time.
+//
+// Durability (group commit): on Linux, writes are not fsynced one by one;
+// a committer goroutine makes each batch durable with one syncfs(2) and
+// only then do the writers in the batch return. Elsewhere each file is
+// fsynced and the committer batches the directory fsyncs. A crash before a
+// batch is durable can leave a meta file whose body is short or garbled;
+// Open finds that by size and checksum and removes the entry, which no
+// client was told was accepted. A garbled state file means "nothing
+// delivered yet" (at worst a duplicate, never a loss); a garbled header
+// block means "not prepared yet".
 const (
-	bodyExt = ".body"
-	metaExt = ".meta"
-	hdrExt  = ".hdr"
+	bodyExt  = ".body"
+	metaExt  = ".meta"
+	stateExt = ".state"
+	hdrExt   = ".hdr"
 )
 
 // Status of one recipient.
@@ -69,16 +87,20 @@ type Entry struct {
 	ID       string    `json:"id"`
 	Envelope Envelope  `json:"envelope"`
 	Created  time.Time `json:"created"`
-	// Size of the body in bytes.
-	Size  int64 `json:"size"`
-	State State `json:"state"`
+	// Size of the body in bytes and its CRC-32C (Castagnoli).
+	Size  int64  `json:"size"`
+	CRC   uint32 `json:"crc32c"`
+	State State  `json:"-"`
 }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // Spool is a spool directory. Its methods are safe for concurrent use, but
 // one entry's state must be changed by one goroutine at a time.
 type Spool struct {
 	dir    string
 	fs     safeio.FS
+	syncfs bool // group commit by syncfs; false: fsync per file
 	commit *committer
 	seq    atomic.Uint64
 }
@@ -121,9 +143,10 @@ func wrap(op string, err error) error {
 var ErrNotFound = errors.New("spool: no such entry")
 
 // Open opens (creating if needed) the spool directory and removes what an
-// interrupted Store left behind: temporary files, bodies without a meta
-// file, and meta files whose body is missing or short (never acknowledged,
-// since Store returns only after both are durable).
+// interrupted Store left behind: temporary files, files without a meta
+// file, and meta files whose body is missing, short or fails its checksum
+// (never acknowledged, since Store returns only once both are durable).
+// Open reads every body to check it.
 func Open(dir string) (*Spool, error) {
 	return OpenFS(dir, safeio.OS{})
 }
@@ -135,10 +158,21 @@ func OpenFS(dir string, fsys safeio.FS) (*Spool, error) {
 		return nil, wrap("open", err)
 	}
 	s := &Spool{dir: dir, fs: fsys}
+	err := fsys.SyncFS(dir)
+	switch {
+	case err == nil:
+		s.syncfs = true
+	case !errors.Is(err, errors.ErrUnsupported):
+		return nil, wrap("open", err)
+	}
 	if err := s.clean(); err != nil {
 		return nil, err
 	}
-	s.commit = newCommitter(func() error { return fsys.SyncDir(dir) })
+	if s.syncfs {
+		s.commit = newCommitter(func() error { return fsys.SyncFS(dir) })
+	} else {
+		s.commit = newCommitter(func() error { return fsys.SyncDir(dir) })
+	}
 	return s, nil
 }
 
@@ -156,36 +190,33 @@ func (s *Spool) clean() error {
 	if err != nil {
 		return wrap("open", err)
 	}
-	bodies := map[string]int64{}
 	metas := map[string]bool{}
+	others := map[string]bool{}
+	changed := false
 	for _, e := range ents {
 		name := e.Name()
+		ext := filepath.Ext(name)
+		id := strings.TrimSuffix(name, ext)
 		switch {
 		case strings.HasPrefix(name, ".tmp-"):
 			os.Remove(filepath.Join(s.dir, name))
-		case strings.HasSuffix(name, bodyExt):
-			info, err := e.Info()
-			if err == nil {
-				bodies[strings.TrimSuffix(name, bodyExt)] = info.Size()
-			}
-		case strings.HasSuffix(name, metaExt):
-			metas[strings.TrimSuffix(name, metaExt)] = true
+			changed = true
+		case ext == metaExt:
+			metas[id] = true
+		case ext == bodyExt || ext == stateExt || ext == hdrExt:
+			others[id] = true
 		}
 	}
-	changed := false
 	for id := range metas {
-		e, err := s.Load(id)
-		size, ok := bodies[id]
-		if err != nil || !ok || size != e.Size {
+		if !s.complete(id) {
 			os.Remove(filepath.Join(s.dir, id+metaExt))
 			delete(metas, id)
 			changed = true
 		}
 	}
-	for id := range bodies {
+	for id := range others {
 		if !metas[id] {
-			os.Remove(filepath.Join(s.dir, id+bodyExt))
-			os.Remove(filepath.Join(s.dir, id+hdrExt))
+			s.removeFiles(id)
 			changed = true
 		}
 	}
@@ -193,6 +224,23 @@ func (s *Spool) clean() error {
 		return wrap("open", s.fs.SyncDir(s.dir))
 	}
 	return nil
+}
+
+// complete reports whether id's meta file parses and its body has the
+// recorded size and checksum.
+func (s *Spool) complete(id string) bool {
+	e, err := s.loadMeta(id)
+	if err != nil {
+		return false
+	}
+	f, err := os.Open(filepath.Join(s.dir, id+bodyExt))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := crc32.New(castagnoli)
+	n, err := io.Copy(h, f)
+	return err == nil && n == e.Size && h.Sum32() == e.CRC
 }
 
 // newID returns a unique id that sorts by creation time: microseconds
@@ -203,32 +251,30 @@ func (s *Spool) newID(now time.Time) string {
 	return fmt.Sprintf("%013x%05x%04x", now.UnixMicro(), s.seq.Add(1)&0xfffff, binary.BigEndian.Uint16(r[:]))
 }
 
-// Store spools a message: the body is streamed from r to disk and fsynced,
-// then the meta file (the commit marker) is written and fsynced, then the
-// directory is fsynced (shared with concurrent Stores). It returns only
-// once the entry is durable; on error nothing is left behind. Errors are
-// *Error values whose Kind tells a full disk from other failures.
+// Store spools a message: the body is streamed from r to disk, then the
+// meta file (the commit marker) is written, then both are made durable
+// (one syncfs shared with concurrent writers, or fsyncs of each file and
+// a shared directory fsync). It returns only once the entry is durable; on
+// error nothing is left behind. Errors are *Error values whose Kind tells
+// a full disk from other failures.
 func (s *Spool) Store(env Envelope, r io.Reader) (string, error) {
 	now := time.Now()
 	if env.Received.IsZero() {
 		env.Received = now
 	}
 	id := s.newID(now)
-	w := safeio.Writer{FS: s.fs, NoDirSync: true}
-	n, err := w.WriteFile(s.dir, id+bodyExt, r)
+	h := crc32.New(castagnoli)
+	n, err := s.writer().WriteFile(s.dir, id+bodyExt, io.TeeReader(r, h))
 	if err != nil {
 		return "", wrap("store body", err)
 	}
-	e := Entry{ID: id, Envelope: env, Created: now, Size: n}
-	for _, a := range env.Rcpts {
-		e.State.Rcpts = append(e.State.Rcpts, Rcpt{Addr: a})
-	}
+	e := Entry{ID: id, Envelope: env, Created: now, Size: n, CRC: h.Sum32()}
 	meta, err := json.Marshal(&e)
 	if err != nil {
 		s.removeFiles(id)
 		return "", wrap("store meta", err)
 	}
-	if _, err := w.WriteFile(s.dir, id+metaExt, bytes.NewReader(meta)); err != nil {
+	if _, err := s.writer().WriteFile(s.dir, id+metaExt, bytes.NewReader(meta)); err != nil {
 		s.removeFiles(id)
 		return "", wrap("store meta", err)
 	}
@@ -239,8 +285,14 @@ func (s *Spool) Store(env Envelope, r io.Reader) (string, error) {
 	return id, nil
 }
 
+// writer writes without the directory fsync (the committer does it) and,
+// with syncfs, without file fsyncs.
+func (s *Spool) writer() safeio.Writer {
+	return safeio.Writer{FS: s.fs, NoDirSync: true, NoSync: s.syncfs}
+}
+
 func (s *Spool) removeFiles(id string) {
-	for _, ext := range []string{metaExt, bodyExt, hdrExt} {
+	for _, ext := range []string{metaExt, bodyExt, stateExt, hdrExt} {
 		os.Remove(filepath.Join(s.dir, id+ext))
 	}
 }
@@ -266,8 +318,29 @@ func validID(id string) bool {
 }
 
 // Load reads an entry's envelope and state. It returns ErrNotFound for an
-// id that is not spooled.
+// id that is not spooled. A missing or unreadable state file yields the
+// initial state: every recipient pending, no attempts.
 func (s *Spool) Load(id string) (*Entry, error) {
+	e, err := s.loadMeta(id)
+	if err != nil {
+		return nil, err
+	}
+	e.State.Rcpts = nil
+	if data, err := os.ReadFile(filepath.Join(s.dir, id+stateExt)); err == nil {
+		var st State
+		if json.Unmarshal(data, &st) == nil && len(st.Rcpts) == len(e.Envelope.Rcpts) {
+			e.State = st
+		}
+	}
+	if e.State.Rcpts == nil {
+		for _, a := range e.Envelope.Rcpts {
+			e.State.Rcpts = append(e.State.Rcpts, Rcpt{Addr: a})
+		}
+	}
+	return e, nil
+}
+
+func (s *Spool) loadMeta(id string) (*Entry, error) {
 	if !validID(id) {
 		return nil, ErrNotFound
 	}
@@ -282,26 +355,27 @@ func (s *Spool) Load(id string) (*Entry, error) {
 	if err := json.Unmarshal(data, e); err != nil {
 		return nil, wrap("load "+id, err)
 	}
+	e.ID = id
 	return e, nil
 }
 
 // SaveState durably replaces an entry's per-recipient state.
 func (s *Spool) SaveState(id string, st State) error {
-	e, err := s.Load(id)
-	if err != nil {
-		return err
+	if !validID(id) {
+		return ErrNotFound
 	}
-	e.State = st
-	meta, err := json.Marshal(e)
+	if _, err := os.Stat(filepath.Join(s.dir, id+metaExt)); errors.Is(err, fs.ErrNotExist) {
+		return ErrNotFound
+	}
+	data, err := json.Marshal(st)
 	if err != nil {
 		return wrap("save state", err)
 	}
-	return s.writeDurable(id+metaExt, meta, "save state")
+	return s.writeDurable(id+stateExt, data, "save state")
 }
 
 func (s *Spool) writeDurable(name string, data []byte, op string) error {
-	w := safeio.Writer{FS: s.fs, NoDirSync: true}
-	if _, err := w.WriteFile(s.dir, name, bytes.NewReader(data)); err != nil {
+	if _, err := s.writer().WriteFile(s.dir, name, bytes.NewReader(data)); err != nil {
 		return wrap(op, err)
 	}
 	return wrap(op, s.commit.sync())
@@ -333,11 +407,13 @@ func (s *Spool) SetHeader(id string, hdr []byte) error {
 	if !validID(id) {
 		return ErrNotFound
 	}
-	return s.writeDurable(id+hdrExt, hdr, "set header")
+	data := fmt.Appendf(nil, "%08x\n", crc32.Checksum(hdr, castagnoli))
+	return s.writeDurable(id+hdrExt, append(data, hdr...), "set header")
 }
 
 // Header returns the header block stored by SetHeader: nil if none was set
-// yet, a non-nil (possibly empty) slice otherwise.
+// yet (or what was set did not survive a crash intact), a non-nil
+// (possibly empty) slice otherwise.
 func (s *Spool) Header(id string) ([]byte, error) {
 	if !validID(id) {
 		return nil, ErrNotFound
@@ -349,14 +425,20 @@ func (s *Spool) Header(id string) ([]byte, error) {
 	if err != nil {
 		return nil, wrap("read header", err)
 	}
-	if data == nil {
-		data = []byte{}
+	sum, hdr, ok := bytes.Cut(data, []byte("\n"))
+	if !ok || string(sum) != fmt.Sprintf("%08x", crc32.Checksum(hdr, castagnoli)) {
+		return nil, nil
 	}
-	return data, nil
+	if hdr == nil {
+		hdr = []byte{}
+	}
+	return hdr, nil
 }
 
 // Remove deletes an entry: the meta file (commit marker) first, so a crash
-// midway leaves only garbage that Open cleans, then body and header block.
+// midway leaves only garbage that Open cleans, then the other files. The
+// removal is made durable with the next commit (shared, so Remove waits
+// for it).
 func (s *Spool) Remove(id string) error {
 	if !validID(id) {
 		return ErrNotFound
@@ -367,8 +449,9 @@ func (s *Spool) Remove(id string) error {
 		}
 		return wrap("remove", err)
 	}
-	os.Remove(filepath.Join(s.dir, id+bodyExt))
-	os.Remove(filepath.Join(s.dir, id+hdrExt))
+	for _, ext := range []string{bodyExt, stateExt, hdrExt} {
+		os.Remove(filepath.Join(s.dir, id+ext))
+	}
 	return wrap("remove", s.commit.sync())
 }
 
