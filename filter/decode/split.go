@@ -281,6 +281,11 @@ var weakClosings = []string{
 	"thanks", "thank you", "many thanks", "thanks a lot", "thank you very much", "cheers",
 	"gracias", "merci", "danke", "obrigado", "obrigada", "спасибо", "teşekkürler", "dziękuję",
 	"grazie", "谢谢", "謝謝", "感谢", "ありがとうございます", "شكرا", "شكراً", "xoxo",
+	"thanks in advance", "thank you in advance", "thanks so much", "thank you so much",
+	"merci d'avance", "merci beaucoup", "gracias de antemano", "muchas gracias", "quedo atento",
+	"quedo atenta", "quedo a la espera", "gracias, quedo atento", "gracias, quedo atenta",
+	"danke im voraus", "vielen dank", "obrigado desde já", "desde já agradeço", "grazie mille",
+	"заранее спасибо", "şimdiden teşekkürler", "z góry dziękuję",
 }
 
 // closingKey is the form of a line that closingMatch compares: lower
@@ -324,7 +329,16 @@ func closingMatch(t, orig string, set []string) bool {
 			r, _ := utf8.DecodeRuneInString(t[len(c):])
 			if r == ',' || r == ' ' || r == '，' {
 				rest := strings.TrimSpace(strings.TrimLeft(t[len(c):], ", ，"))
-				if rest != "" && looksLikeName(orig, len(strings.Fields(rest))) && !strings.ContainsAny(rest, ".?!:") {
+				words := strings.Fields(rest)
+				if rest != "" && looksLikeName(orig, len(words)) && !strings.ContainsAny(rest, ".?!:") {
+					return true
+				}
+				// "Thanks and God bless", "Abraço e obrigado": two closings.
+				if len(words) > 1 && len(words) <= 4 && keyIn(words[0], conjunctions) {
+					return true
+				}
+				// "Thanks again, all," — a short line ending in a comma.
+				if strings.HasSuffix(orig, ",") && len(strings.Fields(t)) <= 5 && !strings.ContainsAny(rest, ".?!:") {
 					return true
 				}
 			}
@@ -332,6 +346,8 @@ func closingMatch(t, orig string, set []string) bool {
 	}
 	return false
 }
+
+var conjunctions = []string{"and", "&", "e", "y", "et", "und", "и", "ve", "i", "en", "og", "a"}
 
 // looksLikeName reports whether the last n words of orig look like a
 // person's name: at most four words, each starting with an upper-case
