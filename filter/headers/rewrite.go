@@ -9,6 +9,7 @@ package headers
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,9 @@ type Limits struct {
 	// MaxLineLength bounds one physical header line, its line end
 	// excluded (RFC 5322 §2.1.1 says 998).
 	MaxLineLength int
+	// MaxHops bounds the Received: fields (RFC 5321 §6.3: a mail loop;
+	// Postfix's hopcount_limit is 50).
+	MaxHops int
 }
 
 // LimitKind says which of the Limits a message broke.
@@ -39,6 +43,8 @@ const (
 	FieldCount
 	// LineLength: a header line longer than MaxLineLength.
 	LineLength
+	// Hops: more Received: fields than MaxHops (a mail loop).
+	Hops
 )
 
 // LimitError is returned by Rewrite when the message breaks one of its
@@ -57,6 +63,8 @@ func (e *LimitError) Error() string {
 		return fmt.Sprintf("more than %d header fields", e.Limit)
 	case LineLength:
 		return fmt.Sprintf("header line longer than %d octets", e.Limit)
+	case Hops:
+		return fmt.Sprintf("more than %d Received: fields (mail loop?)", e.Limit)
 	}
 	return "header limit exceeded"
 }
@@ -85,7 +93,12 @@ const bufSize = 16 << 10
 // The header section ends at the first empty line, or at the first line
 // that is neither a header field nor the continuation of one (that line
 // and everything after it is body, as Postfix's cleanup and most parsers
-// see it). Lines may end in CRLF or LF; bytes are never changed.
+// see it), except an mbox "From " line at the very start. Lines may end in
+// CRLF or LF; bytes are never changed, with one exception: when the
+// message has no header at all (its first line is neither a field nor
+// empty, e.g. it starts with white space) and prepend is not empty, a CRLF
+// is written after prepend, so the prepended fields stay a header of their
+// own and the message keeps being all body.
 //
 // Errors: a *LimitError when the header breaks lim; a *WriteError when dst
 // fails; otherwise the error of src, unwrapped (so an *smtp.SMTPError from
@@ -108,6 +121,7 @@ func rewrite(dst io.Writer, src io.Reader, prepend []byte, drop func(name string
 	if _, err := rw.bw.Write(prepend); err != nil {
 		return err
 	}
+	rw.prepended = len(prepend) > 0
 	if err := rw.header(); err != nil {
 		return err
 	}
@@ -139,7 +153,8 @@ func (rw *rewriter) release() {
 	if cap(rw.line) > 64<<10 {
 		rw.line = nil
 	}
-	rw.nameEnd, rw.colon, rw.total, rw.nfields = 0, 0, 0, 0
+	rw.nameEnd, rw.colon, rw.total, rw.nfields, rw.hops, rw.lines = 0, 0, 0, 0, 0, 0
+	rw.prepended = false
 	rewriterPool.Put(rw)
 }
 
@@ -155,7 +170,11 @@ type rewriter struct {
 	colon   int    // index of the colon in field
 	total   int    // header octets read so far
 	nfields int
-	line    []byte // scratch for lines longer than the read buffer
+	hops    int
+	lines   int
+
+	prepended bool
+	line      []byte // scratch for lines longer than the read buffer
 }
 
 // errWriter marks errors of the destination as *WriteError, so they are
@@ -187,9 +206,17 @@ func (rw *rewriter) header() error {
 			if rw.lim.MaxLineLength > 0 && contentLen(line) > rw.lim.MaxLineLength {
 				return &LimitError{Kind: LineLength, Limit: rw.lim.MaxLineLength}
 			}
+			rw.lines++
 			switch {
 			case (line[0] == ' ' || line[0] == '\t') && len(rw.field) > 0:
 				rw.field = append(rw.field, line...)
+			case rw.lines == 1 && bytes.HasPrefix(line, []byte("From ")):
+				// An mbox separator: lenient parsers (Python's email)
+				// skip it and read the fields below as the header, so
+				// they are treated as fields here too. Kept as is.
+				if _, err := rw.bw.Write(line); err != nil {
+					return err
+				}
 			default:
 				colon, nameEnd := fieldName(line)
 				if err := rw.flushField(); err != nil {
@@ -197,6 +224,15 @@ func (rw *rewriter) header() error {
 				}
 				if colon < 0 {
 					// The separator line, or the first body line.
+					if rw.lines == 1 && rw.prepended && contentLen(line) > 0 {
+						// No header at all: keep it so, or the first line
+						// would join our last field (when it starts with
+						// white space) or be read as a field. Postfix's
+						// cleanup inserts the blank line likewise.
+						if _, err := rw.bw.WriteString("\r\n"); err != nil {
+							return err
+						}
+					}
 					_, werr := rw.bw.Write(line)
 					return werr
 				}
@@ -206,6 +242,11 @@ func (rw *rewriter) header() error {
 				}
 				rw.field = append(rw.field[:0], line...)
 				rw.colon, rw.nameEnd = colon, nameEnd
+				if rw.lim.MaxHops > 0 && nameEnd == len("Received") && bytes.EqualFold(line[:nameEnd], []byte("Received")) {
+					if rw.hops++; rw.hops > rw.lim.MaxHops {
+						return &LimitError{Kind: Hops, Limit: rw.lim.MaxHops}
+					}
+				}
 			}
 		}
 		if err == io.EOF {

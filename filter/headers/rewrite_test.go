@@ -69,8 +69,24 @@ func TestRewriteKeepsBytes(t *testing.T) {
 		"Subject: a\r\nnot a field\r\nX-Grade: A\r\n\r\n",
 		"Subject: =?utf-8?q?h=C3=A9?=\r\n\t\r\n\r\n\x00\xff binary\r\n",
 	} {
-		got, err := run(t, in, nil, Limits{})
-		if err != nil || got != in {
+		// Without prepend and drop, Rewrite is the identity.
+		var out bytes.Buffer
+		err := Rewrite(&out, strings.NewReader(in), nil, nil, Limits{})
+		if err != nil || out.String() != in {
+			t.Errorf("%q: got %q, %v", in, out.String(), err)
+		}
+	}
+}
+
+func TestRewriteNoHeader(t *testing.T) {
+	for in, want := range map[string]string{
+		" From: starts with white space\r\nSubject: x\r\n\r\nbody\r\n": "\r\n",
+		"just text\r\n": "\r\n",
+		"\r\nbody\r\n":  "",
+		"":              "",
+	} {
+		got, err := run(t, in, Owned(ours), Limits{})
+		if err != nil || got != want+in {
 			t.Errorf("%q: got %q, %v", in, got, err)
 		}
 	}
@@ -222,5 +238,26 @@ func BenchmarkRewrite(b *testing.B) {
 		if err := Rewrite(io.Discard, r, prepend, drop, lim); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestRewriteMboxFromLine(t *testing.T) {
+	in := "From buyer@client.example.net Fri Nov 27 03:24:29 2026\nX-Grade: A\nSubject: s\n\nX-Grade: body\n"
+	want := "From buyer@client.example.net Fri Nov 27 03:24:29 2026\nSubject: s\n\nX-Grade: body\n"
+	got, err := run(t, in, Owned(ours), Limits{})
+	if err != nil || got != want {
+		t.Errorf("got %q, %v", got, err)
+	}
+}
+
+func TestRewriteHops(t *testing.T) {
+	in := strings.Repeat("Received: from a by b; Fri, 27 Nov 2026 03:24:29 +0000\r\n", 51) + "\r\nbody\r\n"
+	_, err := run(t, in, nil, Limits{MaxHops: 50})
+	var le *LimitError
+	if !errors.As(err, &le) || le.Kind != Hops || !strings.Contains(le.Error(), "loop") {
+		t.Errorf("51 Received: got %v", err)
+	}
+	if _, err := run(t, in, nil, Limits{MaxHops: 51}); err != nil {
+		t.Errorf("51 Received, limit 51: %v", err)
 	}
 }

@@ -50,6 +50,11 @@ func errTooManyFields(max int) *smtp.SMTPError {
 	return reply(552, 5, 3, 4, "Message has more than %d header fields", max)
 }
 
+// RFC 5321 §6.3 and RFC 3463 5.4.6: a routing loop.
+func errTooManyHops(max int) *smtp.SMTPError {
+	return reply(554, 5, 4, 6, "Too many hops: more than %d Received: fields (mail loop?)", max)
+}
+
 func errRelayDenied(rcpt string) *smtp.SMTPError {
 	return reply(550, 5, 7, 1, "<%s>: Relay access denied", rcpt)
 }

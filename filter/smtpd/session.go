@@ -140,6 +140,8 @@ func (ss *session) Logout() error { return nil }
 // client's data wins over a spool error, and 250 needs both a clean read to
 // the end of data and the spool's success.
 func (ss *session) Data(r io.Reader) error {
+	ss.s.inData.Add(1)
+	defer ss.s.inData.Done()
 	start := time.Now()
 	cfg := &ss.g.cfg
 	id := newID()
@@ -172,6 +174,7 @@ func (ss *session) Data(r io.Reader) error {
 		MaxHeaderBytes: int(cfg.MaxHeaderSize),
 		MaxFields:      ss.s.opts.MaxHeaderFields,
 		MaxLineLength:  cfg.MaxLineLength,
+		MaxHops:        ss.s.opts.MaxHops,
 	}
 
 	type stored struct {
@@ -266,6 +269,8 @@ func (ss *session) refusal(guard *lineGuard, rerr error, lim headers.Limits) *sm
 			return ss.reject("header_too_big", errHeaderTooBig(le.Limit))
 		case headers.FieldCount:
 			return ss.reject("too_many_fields", errTooManyFields(le.Limit))
+		case headers.Hops:
+			return ss.reject("mail_loop", errTooManyHops(le.Limit))
 		default:
 			return ss.reject("line_too_long", errLineTooLong(le.Limit))
 		}

@@ -57,6 +57,9 @@ type Options struct {
 	LookupAddr func(ctx context.Context, addr string) ([]string, error)
 	// MaxHeaderFields bounds the number of header fields; default 1000.
 	MaxHeaderFields int
+	// MaxHops bounds the Received: fields of a message (a mail loop);
+	// default 50, Postfix's hopcount_limit.
+	MaxHops int
 }
 
 // Server is the SMTP listener. It is safe for concurrent use.
@@ -74,6 +77,7 @@ type Server struct {
 	conns     map[*countedConn]struct{}
 	closed    bool
 	wg        sync.WaitGroup // Serve loops
+	inData    sync.WaitGroup // Data calls, so that no Store runs after Close
 }
 
 // generation is one configuration and the go-smtp Server built from it.
@@ -96,6 +100,9 @@ func New(cfg config.SMTP, sp Spooler, opts Options) (*Server, error) {
 	}
 	if opts.MaxHeaderFields <= 0 {
 		opts.MaxHeaderFields = 1000
+	}
+	if opts.MaxHops <= 0 {
+		opts.MaxHops = 50
 	}
 	s := &Server{sp: sp, opts: opts, log: opts.Logger, gens: map[*generation]struct{}{}, conns: map[*countedConn]struct{}{}}
 	s.m = newMetrics(s.lim.open)
@@ -289,12 +296,15 @@ func (s *Server) retire(old *generation) {
 
 // Close stops listening and closes every connection at once; a message in
 // DATA is not stored (its client was not answered 250 and will retry).
+// It returns once no Store call of ours is running, so the spool can be
+// closed after it.
 func (s *Server) Close() error {
 	gens, err := s.stop()
 	for _, g := range gens {
 		g.srv.Close()
 	}
 	s.closeConns()
+	s.inData.Wait()
 	return err
 }
 
@@ -313,7 +323,8 @@ func (s *Server) closeConns() {
 }
 
 // Shutdown stops listening and waits for the open sessions to end (clients
-// QUIT or time out) until ctx is done; then it closes the rest.
+// QUIT or time out) until ctx is done; then it closes the rest. Either way
+// it returns once no Store call of ours is running.
 func (s *Server) Shutdown(ctx context.Context) error {
 	gens, err := s.stop()
 	done := make(chan struct{})
@@ -328,10 +339,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		s.inData.Wait()
 		return err
 	case <-ctx.Done():
 		s.closeConns()
 		<-done
+		s.inData.Wait()
 		return ctx.Err()
 	}
 }

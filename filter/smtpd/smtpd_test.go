@@ -310,6 +310,12 @@ func TestBadInput(t *testing.T) {
 		d.cmd("QUIT", "221")
 		ts.noSpoolFiles(t)
 	})
+	t.Run("mail loop", func(t *testing.T) {
+		d := send(t, strings.Repeat("Received: from a by b; Fri, 27 Nov 2026 03:24:29 +0000\r\n", 51)+"\r\nbody\r\n.\r\n")
+		d.expect("554 5.4.6 Too many hops")
+		d.cmd("QUIT", "221")
+		ts.noSpoolFiles(t)
+	})
 	t.Run("declared SIZE too big", func(t *testing.T) {
 		d := dial(t, ts.addr)
 		d.hello()
