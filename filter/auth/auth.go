@@ -14,6 +14,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/mail"
@@ -139,6 +140,12 @@ func (c *Checker) Check(ctx context.Context, in Input, msg io.Reader) Result {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer func() {
+			// A library bug on odd input must not take the relay down.
+			if p := recover(); p != nil {
+				spfRes = spfOutcome{value: "permerror", result: &authres.SPFResult{Value: authres.ResultPermError, Reason: fmt.Sprint("internal error: ", p)}}
+			}
+		}()
 		spfRes = c.checkSPF(ctx, in)
 	}()
 	dkimRes := c.checkDKIM(ctx, msg, signatureDomains(in.Header))
@@ -181,7 +188,14 @@ type dkimOutcome struct {
 // checkDKIM verifies every signature; sigDomains are the d= tags of the
 // DKIM-Signature fields in order, to name signatures too broken for
 // go-msgauth to say.
-func (c *Checker) checkDKIM(ctx context.Context, msg io.Reader, sigDomains []string) dkimOutcome {
+func (c *Checker) checkDKIM(ctx context.Context, msg io.Reader, sigDomains []string) (out dkimOutcome) {
+	defer func() {
+		// A library bug on odd input must not take the relay down.
+		if p := recover(); p != nil {
+			out = dkimOutcome{value: "permerror", results: []authres.Result{&authres.GenericResult{Method: "dkim",
+				Value: authres.ResultPermError, Params: map[string]string{"reason": fmt.Sprint("internal error: ", p)}}}}
+		}
+	}()
 	lookup := func(name string) ([]string, error) { return c.dns.LookupTXT(ctx, name) }
 	verifs, err := dkim.VerifyWithOptions(msg, &dkim.VerifyOptions{
 		LookupTXT:        lookup,
@@ -189,7 +203,7 @@ func (c *Checker) checkDKIM(ctx context.Context, msg io.Reader, sigDomains []str
 	})
 	if err != nil && !errors.Is(err, dkim.ErrTooManySignatures) {
 		// The message could not be read: every signature is unusable.
-		out := dkimOutcome{value: "permerror"}
+		out = dkimOutcome{value: "permerror"}
 		for _, d := range append(sigDomains, "")[:max(1, len(sigDomains))] {
 			out.results = append(out.results, &authres.GenericResult{Method: "dkim", Value: authres.ResultPermError,
 				Params: map[string]string{"reason": reason(err), "header.d": d}})
@@ -201,7 +215,6 @@ func (c *Checker) checkDKIM(ctx context.Context, msg io.Reader, sigDomains []str
 			&authres.GenericResult{Method: "dkim", Value: authres.ResultNone},
 		}}
 	}
-	var out dkimOutcome
 	seen := map[string]bool{}
 	for i, v := range verifs {
 		if v.Domain == "" && i < len(sigDomains) {
