@@ -19,6 +19,7 @@ type Judge struct {
 	rules    *Rules
 	cues     []compiledCue
 	matchers [][]matcher
+	index    *cueIndex
 	grades   map[string]string
 
 	customers   map[string]bool
@@ -105,6 +106,7 @@ func NewWithRules(sup *config.Supplier, grades map[string]string, rules *Rules) 
 		}
 	}
 	j.cues, j.matchers = compileCues(groups)
+	j.index = buildIndex(j.matchers)
 	return j, nil
 }
 
@@ -116,6 +118,7 @@ type evidence struct {
 	fired   []bool
 	product bool
 	plans   map[string]string // plan -> signal name of the cue that fired
+	norm    string            // normalised subject, new text and signature
 }
 
 // Judge decides buyer type, grade, reply plan and rep for one message.
@@ -143,15 +146,9 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 
 	// 2. Cues in the subject, new text and signature.
 	text := normalize(m.Subject + "\n" + m.Text + "\n" + m.Signature)
+	ev.norm = text
 	ev.fired = make([]bool, len(j.cues))
-	for i := range j.cues {
-		for k := range j.matchers[i] {
-			if j.matchers[i][k].find(text) {
-				ev.fired[i] = true
-				break
-			}
-		}
-	}
+	j.index.scan(text, ev.fired)
 	var cueSignals []Signal
 	for i, c := range j.cues {
 		if !ev.fired[i] || !anyFired(ev.fired, c.requires) {

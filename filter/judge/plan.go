@@ -43,7 +43,7 @@ func (j *Judge) plan(m *decode.Message, f extract.Fields, bt string, ev evidence
 			return PlanNotUrgent, []Signal{{Name: "plan:" + name}}
 		}
 		if m.HasDate {
-			if d, ok := purchaseHorizon(normalize(m.Subject+"\n"+m.Text), m.Date); ok && d >= j.rules.Threshold.HorizonDays {
+			if d, ok := purchaseHorizon(ev.norm, m.Date); ok && d >= j.rules.Threshold.HorizonDays {
 				return PlanNotUrgent, []Signal{{Name: "plan:purchase-later", Weight: float64(d)}}
 			}
 		}

@@ -287,6 +287,106 @@ func needsBoundary(r rune) bool {
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
+// cueIndex finds all cue groups in a text in one pass: words that must
+// start a word are looked up by their first two runes at each word start,
+// the others (CJK, Arabic ...) by their first rune at every position.
+type cueIndex struct {
+	bnd  map[string][]indexed
+	free map[rune][]indexed
+	// freeBit has a bit set for each rune below 0x10000 that starts a
+	// free word, so most runes need no map lookup.
+	freeBit [0x10000 / 64]uint64
+}
+
+type indexed struct {
+	m     *matcher
+	group int
+}
+
+func buildIndex(ms [][]matcher) *cueIndex {
+	ix := &cueIndex{bnd: map[string][]indexed{}, free: map[rune][]indexed{}}
+	for g := range ms {
+		for k := range ms[g] {
+			m := &ms[g][k]
+			r, sz := utf8.DecodeRuneInString(m.word)
+			if m.boundary {
+				key := m.word[:sz]
+				if sz < len(m.word) {
+					_, sz2 := utf8.DecodeRuneInString(m.word[sz:])
+					key = m.word[:sz+sz2]
+				}
+				ix.bnd[key] = append(ix.bnd[key], indexed{m, g})
+			} else {
+				ix.free[r] = append(ix.free[r], indexed{m, g})
+				if r < 0x10000 {
+					ix.freeBit[r/64] |= 1 << (r % 64)
+				}
+			}
+		}
+	}
+	return ix
+}
+
+// scan marks in fired the groups with a word in text.
+func (ix *cueIndex) scan(text string, fired []bool) {
+	prevWord := false
+	for i := 0; i < len(text); {
+		r, sz := utf8.DecodeRuneInString(text[i:])
+		if !prevWord {
+			// candidates of one and two runes
+			if c, ok := ix.bnd[text[i:i+sz]]; ok {
+				ix.try(text, i, c, fired)
+			}
+			if j := i + sz; j < len(text) {
+				_, sz2 := utf8.DecodeRuneInString(text[j:])
+				if c, ok := ix.bnd[text[i:j+sz2]]; ok {
+					ix.try(text, i, c, fired)
+				}
+			}
+		}
+		if r >= 0x10000 || ix.freeBit[r/64]&(1<<(r%64)) != 0 {
+			if c, ok := ix.free[r]; ok {
+				ix.try(text, i, c, fired)
+			}
+		}
+		prevWord = isWordRune(r)
+		i += sz
+	}
+}
+
+func (ix *cueIndex) try(text string, i int, cands []indexed, fired []bool) {
+	for _, c := range cands {
+		if fired[c.group] || !strings.HasPrefix(text[i:], c.m.word) {
+			continue
+		}
+		if c.m.endBound && !endOK(text, i+len(c.m.word)) {
+			continue
+		}
+		ok := true
+		for k := range c.m.and {
+			if !c.m.and[k].find1(text) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			fired[c.group] = true
+		}
+	}
+}
+
+// endOK: position j ends a word ("next year's" continues it).
+func endOK(text string, j int) bool {
+	if j >= len(text) {
+		return true
+	}
+	r, sz := utf8.DecodeRuneInString(text[j:])
+	if r == '\'' && j+sz < len(text) {
+		r, _ = utf8.DecodeRuneInString(text[j+sz:])
+	}
+	return !isWordRune(r)
+}
+
 // find reports whether m (and every word joined to it) occurs in text.
 func (m *matcher) find(text string) bool {
 	if !m.find1(text) {
@@ -314,15 +414,7 @@ func (m *matcher) find1(text string) bool {
 			ok = !isWordRune(r)
 		}
 		if ok && m.endBound {
-			if j := i + len(m.word); j < len(text) {
-				// "next year's" is one word here: an apostrophe
-				// followed by a letter continues the word.
-				r, sz := utf8.DecodeRuneInString(text[j:])
-				if r == '\'' && j+sz < len(text) {
-					r, _ = utf8.DecodeRuneInString(text[j+sz:])
-				}
-				ok = !isWordRune(r)
-			}
+			ok = endOK(text, i+len(m.word))
 		}
 		if ok {
 			return true
@@ -352,6 +444,18 @@ var fold = map[rune]string{
 	'أ': "ا", 'إ': "ا", 'آ': "ا", 'ى': "ي",
 }
 
+// foldLatin is fold for the first runes, as a table.
+var foldLatin [0x250]string
+
+func init() {
+	for r, f := range fold {
+		if r < rune(len(foldLatin)) {
+			foldLatin[r] = f
+		}
+	}
+	// An entry mapping to "" (tatweel) is above the table.
+}
+
 // normalize lower-cases s, folds accents and collapses white space.
 func normalize(s string) string {
 	var b strings.Builder
@@ -369,7 +473,7 @@ func normalize(s string) string {
 			}
 			continue
 		}
-		if unicode.Is(unicode.Mn, r) { // combining marks (dot of i̇, harakat)
+		if r >= 0x300 && unicode.Is(unicode.Mn, r) { // combining marks (dot of i̇, harakat)
 			continue
 		}
 		if r >= '٠' && r <= '٩' { // Arabic-Indic digits
@@ -379,7 +483,15 @@ func normalize(s string) string {
 		} else if r >= '０' && r <= '９' { // full-width digits
 			r = '0' + (r - '０')
 		}
-		if f, ok := fold[r]; ok {
+		var f string
+		var ok bool
+		if r < rune(len(foldLatin)) {
+			f = foldLatin[r]
+			ok = f != ""
+		} else if r < 0x4E00 || r >= 0xF900 {
+			f, ok = fold[r]
+		}
+		if ok {
 			if f == " " {
 				if !space {
 					b.WriteByte(' ')
