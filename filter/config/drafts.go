@@ -147,4 +147,13 @@ func (d *Drafts) validate(p *problems, s *Supplier) {
 			p.add(key, "imap delivery needs password_file, password_env or a master_user")
 		}
 	}
+	// Reps without a [[drafts.rep]] inherit drafts.deliver: over IMAP they
+	// can only log in through the master user.
+	if t, err := ParseTarget(d.Deliver); err == nil && t.Scheme == "imap" && d.MasterUser == "" {
+		for _, r := range s.Reps {
+			if !seen[r.ID] {
+				p.add("drafts.deliver", "rep %q has no [[drafts.rep]] with a password and there is no master_user to log in to its IMAP mailbox", r.ID)
+			}
+		}
+	}
 }

@@ -52,6 +52,9 @@ func (r *Renderer) Draft(m *decode.Message, v judge.Verdict, rep config.Rep, now
 	if v.BuyerType == judge.None || v.ReplyPlan == "" {
 		return nil, ErrNoDraft
 	}
+	if m == nil {
+		return nil, errors.New("draft: no inquiry")
+	}
 	if rep.Address == "" {
 		return nil, fmt.Errorf("draft: rep %q has no address", rep.ID)
 	}

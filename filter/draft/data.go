@@ -358,7 +358,7 @@ func (d *Data) SeasonOpens(p config.Product) string {
 	if !t.After(d.Now) {
 		t = t.AddDate(1, 0, 0)
 	}
-	return d.dayMonth(t) + " " + strconv.Itoa(t.Year())
+	return d.LongDate(t)
 }
 
 var months = map[string][12]string{

@@ -555,3 +555,34 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// Long non-ASCII names and subjects are cut and folded into legal lines.
+func TestLongNonASCIIHeaders(t *testing.T) {
+	r := newRenderer(t, "")
+	m := SampleMessage()
+	m.From.Name = strings.Repeat("Торговая компания ", 600) // ~10 KB
+	m.Subject = strings.Repeat("استفسار عن السكوترات ", 500)
+	v := judge.Verdict{BuyerType: judge.Sourcing, ReplyPlan: judge.PlanQuote, Fields: SampleFields("ar")}
+	d, err := r.Draft(m, v, rep(), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := bytes.Index(d.Bytes, []byte("\r\n\r\n"))
+	for _, l := range strings.Split(string(d.Bytes[:end]), "\r\n") {
+		if len(l) > 998 {
+			t.Errorf("header line of %d bytes: %.80s…", len(l), l)
+		}
+	}
+	p := parse(t, d.Bytes)
+	subj, _ := p.h.Subject()
+	if n := len([]rune(subj)); n > maxSubject || !strings.HasPrefix(subj, "Re: استفسار") {
+		t.Errorf("subject of %d runes: %.60q", n, subj)
+	}
+	to, err := p.h.AddressList("To")
+	if err != nil || len(to) != 1 || len([]rune(to[0].Name)) > maxName || to[0].Address != m.From.Addr {
+		t.Errorf("To %v (%v)", to, err)
+	}
+	if len(d.Bytes) > 40000 {
+		t.Errorf("draft of %d bytes", len(d.Bytes))
+	}
+}

@@ -266,3 +266,52 @@ func TestFailuresAreClassified(t *testing.T) {
 		t.Errorf("TLS to a plain port: %v, want a temporary error", err)
 	}
 }
+
+// The [drafts] section's IMAP settings are checked with the rest of the
+// configuration (file:line problems).
+func TestDraftsConfigProblems(t *testing.T) {
+	example, err := os.ReadFile("../../config.example.toml")
+	must(t, err)
+	parse := func(extra string) error {
+		_, err := config.Parse("test.toml", append(append([]byte(nil), example...), extra...))
+		return err
+	}
+	if err := parse(""); err != nil {
+		t.Fatalf("example config: %v", err)
+	}
+	ok := `
+[[drafts.rep]]
+id = "lily.chen"
+deliver = "imaps://imap.example.com:993"
+password_env = "LILY_IMAP"
+`
+	if err := parse(ok); err != nil {
+		t.Errorf("valid per-rep imap: %v", err)
+	}
+	for _, c := range []struct{ extra, want string }{
+		{"\n[[drafts.rep]]\nid = \"nobody\"\n", `no [[supplier.rep]] has id "nobody"`},
+		{"\n[[drafts.rep]]\nid = \"lily.chen\"\ndeliver = \"imap://h:143\"\n", "imap delivery needs password_file, password_env or a master_user"},
+		{"\n[[drafts.rep]]\nid = \"lily.chen\"\ndeliver = \"imap://h:143\"\npassword_file = \"/a\"\npassword_env = \"B\"\n", "not both"},
+		{"\n[[drafts.rep]]\nid = \"lily.chen\"\ndeliver = \"pop3://h:110\"\npassword_env = \"B\"\n", "unknown scheme"},
+		{"\n[[drafts.rep]]\nid = \"lily.chen\"\nusername = \"lily*admin\"\n", "no spaces or '*'"},
+		{"\n[[drafts.rep]]\nid = \"lily.chen\"\nlogin = \"x\"\n", `unknown key "drafts.rep.login"`},
+	} {
+		err := parse(c.extra)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.extra, err, c.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), "test.toml:") {
+			t.Errorf("%q: no file:line in %v", c.extra, err)
+		}
+	}
+	// drafts.deliver over IMAP for every rep needs a master user.
+	noMaster := strings.Replace(string(example), `deliver = "maildir:./var/drafts"`, `deliver = "imaps://imap.example.com:993"`, 1)
+	if _, err := config.Parse("test.toml", []byte(noMaster)); err == nil || !strings.Contains(err.Error(), "no master_user") {
+		t.Errorf("imap for all reps without master: %v", err)
+	}
+	withMaster := strings.Replace(noMaster, `# master_user = "tradesift"`, "master_user = \"tradesift\"\nmaster_password_env = \"M\"", 1)
+	if _, err := config.Parse("test.toml", []byte(withMaster)); err != nil {
+		t.Errorf("imap for all reps with master: %v", err)
+	}
+}
