@@ -50,6 +50,9 @@ const (
 // a DNS lookup and a pass over the body.
 const maxSignatures = 8
 
+// The resolver is handed to the SPF library as it is.
+var _ spf.DNSResolver = (*dnsr.Resolver)(nil)
+
 // Checker runs the checks. It is safe for concurrent use.
 type Checker struct {
 	authservID string
