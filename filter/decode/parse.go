@@ -419,7 +419,13 @@ func (ps *parser) embedded(h textproto.Header, mt string, params map[string]stri
 		for _, k := range []string{"From", "Date", "Subject", "To"} {
 			if v := eh.Get(k); v != "" {
 				d, _ := decodeWords(v, fb)
-				sb.WriteString(k + ": " + cleanHeaderText(d) + "\n")
+				line := k + ": " + cutUTF8(cleanHeaderText(d), 300) + "\n"
+				if len(line) > ps.budget {
+					ps.p.add(ProblemTruncated)
+					break
+				}
+				ps.budget -= len(line)
+				sb.WriteString(line)
 			}
 		}
 	}

@@ -27,12 +27,22 @@ func splitText(s string) (text, sig, quoted string) {
 			continue
 		}
 		if isSeparatorLine(l) || isHeaderBlockStart(lines, i) {
+			if !hasText(newLines) {
+				// The quoted header is at the top: if '>' lines follow
+				// it, the answer is written between or below them.
+				end := headerBlockEnd(lines, i)
+				if next := nextNonBlank(lines, end); next >= 0 && isQuoteLine(lines[next]) {
+					quotedLines = append(quotedLines, lines[i:end]...)
+					i = end - 1
+					continue
+				}
+			}
 			cut = i
 			break
 		}
 		if n := attributionSpan(lines, i); n > 0 {
 			next := nextNonBlank(lines, i+n)
-			if next >= 0 && isQuoteLine(lines[next]) {
+			if (next >= 0 && isQuoteLine(lines[next])) || !hasText(newLines) {
 				// Bottom-posting or inline replies: only the attribution
 				// and the quoted lines move; answers stay new text.
 				quotedLines = append(quotedLines, lines[i:i+n]...)
@@ -63,6 +73,29 @@ func splitText(s string) (text, sig, quoted string) {
 	return text, sig, quoted
 }
 
+// headerBlockEnd returns the index after the separator at i and the
+// "Key: value" lines that follow it up to the first empty line.
+func headerBlockEnd(lines []string, i int) int {
+	j := i + 1
+	for j < len(lines) && j < i+12 {
+		l := strings.TrimSpace(lines[j])
+		if l == "" || (headerKey(l) == "" && !strings.HasPrefix(lines[j], " ")) {
+			break
+		}
+		j++
+	}
+	return j
+}
+
+func hasText(lines []string) bool {
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func nextNonBlank(lines []string, i int) int {
 	for ; i < len(lines); i++ {
 		if strings.TrimSpace(lines[i]) != "" {
@@ -82,7 +115,7 @@ func isQuoteLine(l string) bool {
 		return true
 	}
 	c := l[1]
-	return c == ' ' || c == '>' || c == '\t' || c == '|'
+	return !isDigit(c) && c != '='
 }
 
 // separatorPhrases start the quoted or forwarded part of a mail, once the
@@ -241,6 +274,10 @@ func isAttribution(s string) bool {
 			}
 		}
 	}
+	// "peter@example.ie said:"
+	if strings.HasSuffix(low, " said") && strings.Contains(core, "@") {
+		return true
+	}
 	// "2024年1月1日(月) 10:00 山田 <taro@example.com>:" and the like.
 	if strings.HasSuffix(core, ">") && strings.Contains(core, "@") && strings.ContainsAny(core, "0123456789") {
 		return true
@@ -377,12 +414,16 @@ var sentFrom = []string{
 // from a "-- " line, a closing phrase followed by a few short lines, a
 // "Sent from my phone" line, or a trailing paragraph of contact details.
 func splitSignature(lines []string) (body, sig []string) {
-	// Drop trailing empty lines.
+	// Drop leading and trailing empty lines.
 	end := len(lines)
 	for end > 0 && strings.TrimSpace(lines[end-1]) == "" {
 		end--
 	}
-	lines = lines[:end]
+	begin := 0
+	for begin < end && strings.TrimSpace(lines[begin]) == "" {
+		begin++
+	}
+	lines = lines[begin:end]
 	start := -1
 	for i, l := range lines {
 		t := strings.TrimRight(l, " ")

@@ -93,3 +93,31 @@ func TestSplitKeepsAllText(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitBottomPost(t *testing.T) {
+	text, _, quoted := splitText("On Thu, 22 Aug 2002, Joe wrote:\n--]old words\n\nMy answer here.")
+	if text != "--]old words\n\nMy answer here." || quoted != "On Thu, 22 Aug 2002, Joe wrote:" {
+		t.Errorf("text %q quoted %q", text, quoted)
+	}
+	text, _, quoted = splitText("Al wrote at 10:00:\n\n>erm... it runs\n\nIt runs Solaris 8.")
+	if text != "It runs Solaris 8." || quoted != "Al wrote at 10:00:\n>erm... it runs" {
+		t.Errorf("text %q quoted %q", text, quoted)
+	}
+}
+
+func TestSplitOutlookHeaderOnTop(t *testing.T) {
+	text, _, quoted := splitText("----- Original Message -----\nFrom: \"Adam\" <a@b.c>\nSent: Monday\n\n> Memory management is a non-issue.\n\nIn theory there is no difference.")
+	if text != "In theory there is no difference." || !strings.HasPrefix(quoted, "----- Original Message -----") {
+		t.Errorf("text %q quoted %q", text, quoted)
+	}
+	// A forward without comment stays quoted as a whole.
+	text, _, quoted = splitText("---------- Forwarded message ---------\nFrom: Buyer <b@x.com>\nSubject: RFQ\n\nPlease quote 500 pcs.")
+	if text != "" || !strings.HasSuffix(quoted, "Please quote 500 pcs.") {
+		t.Errorf("text %q quoted %q", text, quoted)
+	}
+	// Blank lines left at the top do not turn the text into a signature.
+	text, sig, _ := splitText("Justin writes:\n>So IMO it is.\n\nWithout addressing that.\nhttp://x")
+	if text != "Without addressing that.\nhttp://x" || sig != "" {
+		t.Errorf("text %q sig %q", text, sig)
+	}
+}
