@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"os"
 	"testing"
 
 	"github.com/emersion/go-message/textproto"
@@ -61,6 +62,26 @@ func TestMultilingual(t *testing.T) {
 			"Dear supplier, please find our RFQ for 5,000 scooters in the shared document. Click here to view the document and sign in with your email account to download.", None},
 		{"es forwarder", "noreply@carga-rapida.com", "Aviso de llegada - contenedor",
 			"Estimado cliente, le informamos el aviso de llegada de su carga (scooters) al puerto de Valencia. Favor enviar documentos para el despacho.", None},
+		{"es vendor", "ventas@cartonesdelsur.com", "Cajas de cartón para sus scooters",
+			"Estimados, somos fabricantes de cajas de cartón corrugado y ofrecemos embalaje para scooters y patinetes. Nuestros productos principales: cajas master, cajas de color. ¿Quién es el responsable de compras en su empresa?", None},
+		{"fr bank advice", "notification@banque-exemple.fr", "Avis de crédit - virement reçu",
+			"Avis de crédit: nous avons crédité votre compte de USD 25 000,00. Référence: acompte commande trottinettes PO-5512. Ceci est un message généré automatiquement.", None},
+		{"es ooo text", "compras@tiendaruedas.es", "Respuesta automática: pedido patinetes",
+			"Estoy fuera de la oficina hasta el lunes con acceso limitado al correo. Para urgencias contacte con mi compañera.", None},
+		{"zh greetings", "friend1988@qq.com", "春节快乐",
+			"李总，新年快乐！祝您和家人身体健康，万事如意。滑板车生意兴隆！", None},
+		{"en job application", "jane.doe.sales@gmail.com", "Application for export sales position",
+			"Dear HR, I am applying for the export sales position at your scooter company. Please find my CV attached. I have five years of experience selling kick scooters to Europe.", None},
+		{"en complaint", "qc@trailhead-supply.com", "Damaged scooters in last shipment",
+			"Hello, we received the goods yesterday and 40 ER-K200 scooters arrived damaged (broken folding clamps). Please advise how you will compensate us for this claim.", None},
+		{"en paid sample sourcing", "buyer@citywheels.com", "ER-K200 order after sample approval",
+			"We would like to order 1,200 pcs ER-K200, FOB Ningbo, 30% T/T deposit. Before mass production please send one sample; we will pay for the sample and courier.\n\nCityWheels LLC\n12 Market St, Denver, CO 80202, USA\nTel +1 303 555 0199\nwww.citywheels.com", Sourcing},
+		{"tr client", "ahmet@anadoluticaret.com.tr", "Müşterimiz için scooter",
+			"Merhaba, bir müşterimiz için elektrikli scooter arıyoruz. Bu ürünü ilk kez ithal edeceğiz; hangi belgeler gerekli, FOB ne demek?\n\nAnadolu Ticaret A.Ş.\nİstanbul\nTel +90 212 555 1234", MarketEntry},
+		{"ru competitor", "dealer.msk2025@mail.ru", "Дилерские цены на самокаты",
+			"Добрый день. Пришлите полный прайс на все самокаты с дилерскими скидками и структурой цены. Также интересно, кто ваши клиенты в России — назовите ваших клиентов.", IntelProbe},
+		{"ar sample", "sami.rider@hotmail.com", "طلب عينة",
+			"مرحبا، أريد عينة مجانية من سكوتر ER-K200 مع الشحن على حسابكم، وإذا كانت الجودة جيدة سأطلب كمية كبيرة.", SampleSeeking},
 		{"en newsletter text", "news@ride-expo.com", "Ride Expo 2026 - book your booth",
 			"Meet 3,000 buyers of scooters and e-bikes! Book your booth now, early bird price USD 2,900. Click to unsubscribe.", None},
 	}
@@ -72,6 +93,9 @@ func TestMultilingual(t *testing.T) {
 			}
 			f := x.Extract(m)
 			v := j.Judge(m, f, nil)
+			if os.Getenv("JUDGE_DEBUG") != "" {
+				t.Logf("%s: %s %v", tc.name, v.BuyerType, v.Signals)
+			}
 			if v.BuyerType != tc.want {
 				t.Errorf("got %s (%s), want %s; signals %v; fields models=%v qty=%v company=%q country=%q", v.BuyerType, v.ProbeKind, tc.want, v.Signals, f.Models, f.Quantity, f.Company, f.Country)
 			}
