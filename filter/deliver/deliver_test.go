@@ -120,7 +120,7 @@ func (ss *testSession) LMTPData(r io.Reader, status smtp.StatusCollector) error 
 	return nil
 }
 
-func startServer(t *testing.T, network, addr string, lmtp bool, s *testServer) *testServer {
+func startServer(t testing.TB, network, addr string, lmtp bool, s *testServer) *testServer {
 	t.Helper()
 	l, err := net.Listen(network, addr)
 	if err != nil {
@@ -668,4 +668,51 @@ func requireTool(t *testing.T, reason string) {
 		t.Fatal(reason)
 	}
 	t.Skip(reason)
+}
+
+// A non-ASCII address needs SMTPUTF8: sent with it when offered, a
+// permanent failure (5.6.7 in Postfix terms) when not.
+func TestSMTPUTF8(t *testing.T) {
+	srv := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{})
+	c := &SMTP{Network: "tcp", Addr: srv.addr, Timeout: 5 * time.Second}
+	errs := c.Deliver(context.Background(), "käufer@example.org", []string{"vertrieb@firma.test"}, strings.NewReader("Subject: x\r\n\r\nx\r\n"))
+	if errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if m := srv.messages(); len(m) != 1 || !m[0].opts.UTF8 {
+		t.Errorf("got %+v", m)
+	}
+
+	plain := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{})
+	plain.srv.EnableSMTPUTF8 = false
+	c = &SMTP{Network: "tcp", Addr: plain.addr, Timeout: 5 * time.Second}
+	errs = c.Deliver(context.Background(), "käufer@example.org", []string{"a@firma.test", "b@firma.test"}, strings.NewReader("x"))
+	if !IsPermanent(errs[0]) || !IsPermanent(errs[1]) {
+		t.Errorf("errors %v", errs)
+	}
+}
+
+// Per-recipient RCPT replies over SMTP: one refused permanently, one
+// temporarily, one accepted and delivered.
+func TestSMTPPerRecipientRcpt(t *testing.T) {
+	srv := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{rcpt: func(to string) error {
+		switch to {
+		case "gone@firma.test":
+			return reply(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
+		case "busy@firma.test":
+			return reply(450, smtp.EnhancedCode{4, 2, 1}, "mailbox busy")
+		}
+		return nil
+	}})
+	c := &SMTP{Network: "tcp", Addr: srv.addr, Timeout: 5 * time.Second}
+	errs := c.Deliver(context.Background(), "a@example.org", []string{"gone@firma.test", "busy@firma.test", "ok@firma.test"}, strings.NewReader("Subject: x\r\n\r\nx\r\n"))
+	if !IsPermanent(errs[0]) || errs[1] == nil || IsPermanent(errs[1]) || errs[2] != nil {
+		t.Fatalf("errors %v", errs)
+	}
+	if st, diag := dsnStatus(errs[0]); st != "5.1.1" || diag != "smtp; 550 5.1.1 no such user" {
+		t.Errorf("dsnStatus = %q, %q", st, diag)
+	}
+	if m := srv.messages(); len(m) != 1 || strings.Join(m[0].rcpts, ",") != "ok@firma.test" {
+		t.Errorf("got %+v", m)
+	}
 }

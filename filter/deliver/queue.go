@@ -356,47 +356,46 @@ func (q *Queue) attempt(id string) (res result) {
 		q.log.Error("cannot load spool entry", "id", id, "err", err)
 		return retry()
 	}
-	hdr, err := q.sp.Header(id)
-	if err != nil {
-		q.log.Error("cannot read header block", "id", id, "err", err)
-		return retry()
-	}
-	if hdr == nil {
-		hdr = q.prepare(id, e.Envelope)
-		if err := q.sp.SetHeader(id, hdr); err != nil {
-			q.log.Error("cannot store header block", "id", id, "err", err)
-			return retry()
-		}
-	}
-
 	var pending []int
 	for i, r := range e.State.Rcpts {
 		if r.Status == spool.Pending {
 			pending = append(pending, i)
 		}
 	}
+	hdr, err := q.sp.Header(id)
+	if err != nil {
+		q.log.Error("cannot read header block", "id", id, "err", err)
+		return retry()
+	}
 	if len(pending) > 0 {
-		if !q.deliver(e, hdr, pending) {
+		var newHdr []byte // stored with the first attempt's state
+		if hdr == nil {
+			hdr = q.prepare(id, e.Envelope)
+			newHdr = hdr
+		}
+		if !q.deliver(e, hdr, newHdr, pending) {
 			return retry()
 		}
 	}
 	return q.finish(e, hdr)
 }
 
-// deliver makes the attempt; false if it could not even start.
-func (q *Queue) deliver(e *spool.Entry, hdr []byte, pending []int) bool {
+// deliver makes the attempt; false if it could not even start. newHdr, if
+// not nil, is a freshly prepared header block, stored with the state.
+func (q *Queue) deliver(e *spool.Entry, hdr, newHdr []byte, pending []int) bool {
 	id := e.ID
 	st := &e.State
 	start := time.Now()
-	// Record the attempt before dialling: a crash mid-attempt then waits
-	// for the backoff instead of hammering the downstream in a loop.
+	// Record the attempt (and the header block) before dialling: retries
+	// send the same bytes, and a crash mid-attempt waits for the backoff
+	// instead of hammering the downstream in a loop.
 	for _, i := range pending {
 		r := &st.Rcpts[i]
 		r.Attempts++
 		r.LastAttempt = start
 		r.NextAttempt = start.Add(q.backoff(r.Attempts))
 	}
-	if err := q.sp.SaveState(id, *st); err != nil {
+	if err := q.sp.SaveAttempt(id, newHdr, *st); err != nil {
 		q.log.Error("cannot save delivery state", "id", id, "err", err)
 		return false
 	}

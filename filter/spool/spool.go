@@ -374,6 +374,32 @@ func (s *Spool) SaveState(id string, st State) error {
 	return s.writeDurable(id+stateExt, data, "save state")
 }
 
+// SaveAttempt durably stores the header block (unless hdr is nil) and the
+// state with one commit: what the queue writes before its first dial.
+func (s *Spool) SaveAttempt(id string, hdr []byte, st State) error {
+	if !validID(id) {
+		return ErrNotFound
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, id+metaExt)); errors.Is(err, fs.ErrNotExist) {
+		return ErrNotFound
+	}
+	if hdr != nil {
+		if _, err := s.writer().WriteFile(s.dir, id+hdrExt, bytes.NewReader(hdrFile(hdr))); err != nil {
+			return wrap("set header", err)
+		}
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return wrap("save state", err)
+	}
+	return s.writeDurable(id+stateExt, data, "save state")
+}
+
+func hdrFile(hdr []byte) []byte {
+	data := fmt.Appendf(nil, "%08x\n", crc32.Checksum(hdr, castagnoli))
+	return append(data, hdr...)
+}
+
 func (s *Spool) writeDurable(name string, data []byte, op string) error {
 	if _, err := s.writer().WriteFile(s.dir, name, bytes.NewReader(data)); err != nil {
 		return wrap(op, err)
@@ -407,8 +433,7 @@ func (s *Spool) SetHeader(id string, hdr []byte) error {
 	if !validID(id) {
 		return ErrNotFound
 	}
-	data := fmt.Appendf(nil, "%08x\n", crc32.Checksum(hdr, castagnoli))
-	return s.writeDurable(id+hdrExt, append(data, hdr...), "set header")
+	return s.writeDurable(id+hdrExt, hdrFile(hdr), "set header")
 }
 
 // Header returns the header block stored by SetHeader: nil if none was set
@@ -436,9 +461,10 @@ func (s *Spool) Header(id string) ([]byte, error) {
 }
 
 // Remove deletes an entry: the meta file (commit marker) first, so a crash
-// midway leaves only garbage that Open cleans, then the other files. The
-// removal is made durable with the next commit (shared, so Remove waits
-// for it).
+// midway leaves only garbage that Open cleans, then the other files. It
+// does not wait for the removal to be durable (the next commit makes it
+// so): after a crash right after Remove the entry may be back, and is
+// delivered again (at least once, never lost; Postfix does the same).
 func (s *Spool) Remove(id string) error {
 	if !validID(id) {
 		return ErrNotFound
@@ -452,7 +478,7 @@ func (s *Spool) Remove(id string) error {
 	for _, ext := range []string{bodyExt, stateExt, hdrExt} {
 		os.Remove(filepath.Join(s.dir, id+ext))
 	}
-	return wrap("remove", s.commit.sync())
+	return nil
 }
 
 // committer batches directory fsyncs: callers that ask while one fsync

@@ -1,0 +1,87 @@
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tradesift/tradesift/filter/safeio"
+	"github.com/tradesift/tradesift/filter/spool"
+)
+
+// BenchmarkRelay measures the spool and delivery path end to end: 20
+// goroutines (like SMTP sessions) Store 10 KB messages and Kick the queue,
+// which prepares a header block, records the attempt, delivers over SMTP to
+// a go-smtp server on loopback and removes the entry. Every message is
+// fsynced at each step. Reports msgs/s until the spool is empty.
+func BenchmarkRelay(b *testing.B) {
+	b.Run("syncfs", func(b *testing.B) { benchmarkRelay(b, safeio.OS{}) })
+	b.Run("fsync", func(b *testing.B) { benchmarkRelay(b, fsyncOnly{}) })
+}
+
+// fsyncOnly makes the spool fsync each file, as without syncfs.
+type fsyncOnly struct{ safeio.OS }
+
+func (fsyncOnly) SyncFS(string) error { return errors.ErrUnsupported }
+
+func benchmarkRelay(b *testing.B, fsys safeio.FS) {
+	srv := startServer(b, "tcp", "127.0.0.1:0", false, &testServer{})
+	sp, err := spool.OpenFS(b.TempDir(), fsys)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sp.Close()
+	c := &SMTP{Network: "tcp", Addr: srv.addr, Timeout: 10 * time.Second}
+	q := New(sp, c, Options{Workers: 20, MinBackoff: time.Second, Logger: slog.New(slog.DiscardHandler),
+		Prepare: func(context.Context, string, spool.Envelope, func() (io.ReadCloser, error)) []byte {
+			return []byte("X-Buyer-Grade: B\r\n")
+		}})
+	q.Start(context.Background())
+	defer q.Stop(context.Background())
+	body := append([]byte("Subject: bench\r\n\r\n"), bytes.Repeat([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n"), 160)...)
+	env := spool.Envelope{From: "a@example.org", Rcpts: []string{"x@company.test"}}
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	work := make(chan struct{})
+	for range 20 {
+		wg.Go(func() {
+			for range work {
+				id, err := sp.Store(env, bytes.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				q.Kick(id)
+			}
+		})
+	}
+	for range b.N {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	stored := time.Since(start)
+	for len(srv.messages()) < b.N && time.Since(start) < 5*time.Minute {
+		time.Sleep(time.Millisecond)
+	}
+	el := time.Since(start)
+	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.N)/stored.Seconds(), "stored/s")
+	if n := len(srv.messages()); n != b.N {
+		b.Errorf("%d delivered of %d", n, b.N)
+	}
+	b.StopTimer()
+	for range 1000 {
+		if ids, _ := sp.List(); len(ids) == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.Error("spool not empty")
+}
