@@ -108,6 +108,27 @@ func SplitAdded(out, sent []byte) ([]byte, error) {
 	return prefix, nil
 }
 
+// StartsWithField reports whether msg begins with a header field line
+// (name, colon). Messages that do not — a leading space, a byte-order
+// mark, no header at all — get a blank line between the relay's header
+// block and their bytes, or the first line would fold into our last field.
+func StartsWithField(msg []byte) bool {
+	line := msg
+	if i := bytes.IndexByte(msg, '\n'); i >= 0 {
+		line = msg[:i]
+	}
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return false
+	}
+	for _, c := range line[:colon] {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
 // FieldNames lists the names of the header fields in block, which must
 // be whole fields (name, colon, folded value, line end) and nothing else.
 func FieldNames(block []byte) ([]string, error) {
