@@ -322,3 +322,27 @@ func TestEncodedWords(t *testing.T) {
 		}
 	}
 }
+
+func TestHTMLWithoutContentType(t *testing.T) {
+	m := mustParse(t, "From: a@b.c\r\nSubject: x\r\n\r\n<html><body><p>Buy now</p><p>Cheap</p></body></html>\r\n")
+	if m.Text != "Buy now\n\nCheap" {
+		t.Errorf("text %q", m.Text)
+	}
+}
+
+type panicReader struct{ n int }
+
+func (p *panicReader) Read(b []byte) (int, error) {
+	if p.n > 0 {
+		panic("boom")
+	}
+	p.n++
+	return copy(b, "From: a@b.c\r\nSubject: x\r\n\r\nhello\r\n"), nil
+}
+
+func TestParseRecovers(t *testing.T) {
+	m, err := Parse(&panicReader{}, Limits{})
+	if err != nil || m == nil || !hasProblem(m, ProblemInternal) {
+		t.Errorf("m %v err %v", m, err)
+	}
+}

@@ -108,7 +108,8 @@ func parseNoPanic(t *testing.T, name string, b []byte) (m *Message, err error) {
 			m = &Message{}
 		}
 	}()
-	return Parse(bytes.NewReader(b), Limits{})
+	var ps *parser
+	return parse(bytes.NewReader(b), Limits{}, &ps) // no recover: panics must show
 }
 
 // hasHeaderField reports whether the first line of b (after an mbox "From "

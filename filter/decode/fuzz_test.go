@@ -31,7 +31,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		lim := Limits{MaxTextBytes: 4096, MaxParts: 20, MaxDepth: 5}
-		m, err := Parse(bytes.NewReader(b), lim)
+		var ps *parser
+		m, err := parse(bytes.NewReader(b), lim, &ps) // no recover: panics must show
 		if err != nil {
 			if m != nil {
 				t.Fatal("both a message and an error")

@@ -136,6 +136,9 @@ func (w *textWriter) write(s string) {
 	if w.b.Len()+len(s) > w.max {
 		// Cut at a rune boundary.
 		n := w.max - w.b.Len()
+		if n > len(s) {
+			n = len(s)
+		}
 		for n > 0 && !utf8.RuneStart(s[n]) {
 			n--
 		}

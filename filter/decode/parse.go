@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"strings"
@@ -67,6 +68,26 @@ func (l Limits) withDefaults() Limits {
 // it), and skipping over attachment bytes only scans for the boundary, it
 // decodes nothing. Parse never panics.
 func Parse(r io.Reader, lim Limits) (msg *Message, err error) {
+	var ps *parser
+	defer func() {
+		// Last line of defence: a bug must not lose the message. The
+		// fuzz target calls parse directly, so bugs still show there.
+		if rec := recover(); rec != nil {
+			if ps == nil || ps.msg == nil {
+				msg, err = nil, fmt.Errorf("decode: internal error: %v", rec)
+				return
+			}
+			ps.p.add(ProblemInternal)
+			msg, err = ps.msg, nil
+			msg.Problems = ps.p.list
+		}
+	}()
+	return parse(r, lim, &ps)
+}
+
+// parse does the work of Parse; *psp is set as soon as the parser exists,
+// for Parse's recovery.
+func parse(r io.Reader, lim Limits, psp **parser) (msg *Message, err error) {
 	lim = lim.withDefaults()
 	in := &input{r: r, left: lim.MaxReadBytes}
 	br := readerPool.Get().(*bufio.Reader)
@@ -78,6 +99,7 @@ func Parse(r io.Reader, lim Limits) (msg *Message, err error) {
 	ps := &parser{lim: lim, in: in, budget: lim.MaxTextBytes}
 	msg = &Message{}
 	ps.msg = msg
+	*psp = ps
 
 	h, rest, err := readHeaderBlock(br, lim.MaxHeaderBytes, lim.MaxHeaderFields, &ps.p)
 	if err != nil {
@@ -477,7 +499,23 @@ func (ps *parser) leaf(h textproto.Header, mt string, params map[string]string, 
 	if n, _ := io.Copy(io.Discard, body); n > 0 {
 		ps.p.add(ProblemTruncated)
 	}
-	ps.addText(c, raw, h.Get("Content-Transfer-Encoding"), cs, mt != "text/plain", params["format"]+";"+params["delsp"])
+	markup := mt != "text/plain"
+	if !markup && strings.TrimSpace(h.Get("Content-Type")) == "" && looksLikeHTML(raw) {
+		// No Content-Type at all, but an HTML document (bulk mailers).
+		markup = true
+	}
+	ps.addText(c, raw, h.Get("Content-Transfer-Encoding"), cs, markup, params["format"]+";"+params["delsp"])
+}
+
+// looksLikeHTML reports whether b starts (after blanks) with an HTML
+// document or body tag.
+func looksLikeHTML(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) > 16 {
+		b = b[:16]
+	}
+	low := strings.ToLower(string(b))
+	return strings.HasPrefix(low, "<html") || strings.HasPrefix(low, "<!doctype html") || strings.HasPrefix(low, "<body") || strings.HasPrefix(low, "<head")
 }
 
 // addText decodes raw (transfer encoding, charset, HTML) and adds it to c

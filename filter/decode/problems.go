@@ -38,6 +38,9 @@ const (
 	ProblemAttachmentOnly = "attachment-only"
 	// ProblemReadError: the reader failed before the end of the message.
 	ProblemReadError = "read-error"
+	// ProblemInternal: a bug in this package stopped decoding; the message
+	// holds what was decoded before it.
+	ProblemInternal = "decode-internal-error"
 )
 
 // problems collects tokens without duplicates, in the order first seen.

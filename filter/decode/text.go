@@ -118,6 +118,9 @@ func cutUTF8(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	if n <= 0 {
+		return ""
+	}
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
