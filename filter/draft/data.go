@@ -468,6 +468,13 @@ var funcs = template.FuncMap{
 		return p
 	},
 	"add":   func(a, b int) int { return a + b },
+	// dot ends a sentence with s: "S.L." stays, "GmbH" gets a period.
+	"dot": func(s string) string {
+		if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+			return s
+		}
+		return s + "."
+	},
 	"upper": strings.ToUpper,
 	"lower": strings.ToLower,
 }
