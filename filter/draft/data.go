@@ -467,7 +467,7 @@ var funcs = template.FuncMap{
 		}
 		return p
 	},
-	"add":   func(a, b int) int { return a + b },
+	"add": func(a, b int) int { return a + b },
 	// dot ends a sentence with s: "S.L." stays, "GmbH" gets a period.
 	"dot": func(s string) string {
 		if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
