@@ -234,6 +234,12 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 		fact("full-identity", Sourcing, fw["full-identity"])
 	}
 
+	// A buyer who orders in quantity may ask technical questions too;
+	// copycats buy a sample or two at most.
+	if orderQty && ev.text[keyCopycat] > 0 {
+		ev.score[keyCopycat] += fw["order-quantity-copycat"]
+	}
+
 	// Competitor evidence beyond the text.
 	var senderSignals []Signal
 	senderW := 0.0
