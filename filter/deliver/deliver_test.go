@@ -716,3 +716,29 @@ func TestSMTPPerRecipientRcpt(t *testing.T) {
 		t.Errorf("got %+v", m)
 	}
 }
+
+// kill -9 during an attempt leaves InFlight set with a far next attempt
+// time: the next Start retries it soon anyway.
+func TestRestartAfterInterruptedAttempt(t *testing.T) {
+	srv := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{})
+	dir := t.TempDir()
+	sp, err := spool.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := sp.Store(spool.Envelope{From: "a@example.org", Rcpts: []string{"x@company.test"}}, strings.NewReader("Subject: i\r\n\r\nx\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := spool.State{InFlight: true, Rcpts: []spool.Rcpt{{Addr: "x@company.test", Attempts: 1, NextAttempt: time.Now().Add(time.Hour)}}}
+	if err := sp.SaveAttempt(id, []byte("X-A: 1\r\n"), st); err != nil {
+		t.Fatal(err)
+	}
+	sp.Close()
+	c := &SMTP{Network: "tcp", Addr: srv.addr, Timeout: 5 * time.Second}
+	_, sp2 := testQueue(t, dir, c, Options{MinBackoff: time.Hour, MaxBackoff: time.Hour})
+	waitFor(t, "delivery", 5*time.Second, spoolEmpty(sp2))
+	if m := srv.messages(); len(m) != 1 || string(m[0].data) != "X-A: 1\r\nSubject: i\r\n\r\nx\r\n" {
+		t.Errorf("got %+v", m)
+	}
+}

@@ -142,8 +142,9 @@ func New(sp *spool.Spool, c Courier, opt Options) *Queue {
 }
 
 // Start schedules every entry in the spool (resuming after a restart or a
-// kill -9: never-tried entries within RestartDelay, others at their stored
-// next attempt time) and starts the scheduler. Cancelling ctx cancels
+// kill -9: entries never tried, or whose attempt was cut short, within
+// RestartDelay; deferred ones at their stored next attempt time) and
+// starts the scheduler. Cancelling ctx cancels
 // attempts in flight.
 func (q *Queue) Start(ctx context.Context) error {
 	ids, err := q.sp.List()
@@ -154,7 +155,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	var ks []kick
 	for _, id := range ids {
 		at := now.Add(time.Duration(rand.Float64() * float64(q.opt.RestartDelay)))
-		if e, err := q.sp.Load(id); err == nil {
+		if e, err := q.sp.Load(id); err == nil && !e.State.InFlight {
 			if next := nextPending(e.State); next.After(at) {
 				at = next
 			}
@@ -395,6 +396,7 @@ func (q *Queue) deliver(e *spool.Entry, hdr, newHdr []byte, pending []int) bool 
 		r.LastAttempt = start
 		r.NextAttempt = start.Add(q.backoff(r.Attempts))
 	}
+	st.InFlight = true
 	if err := q.sp.SaveAttempt(id, newHdr, *st); err != nil {
 		q.log.Error("cannot save delivery state", "id", id, "err", err)
 		return false
@@ -413,6 +415,7 @@ func (q *Queue) deliver(e *spool.Entry, hdr, newHdr []byte, pending []int) bool 
 	ctx, cancel := context.WithTimeout(q.ctx, q.opt.Timeout)
 	errs := q.courier.Deliver(ctx, e.Envelope.From, addrs, msg)
 	cancel()
+	st.InFlight = false // saved by finish
 	if len(errs) != len(addrs) {
 		err := fmt.Errorf("courier returned %d results for %d recipients", len(errs), len(addrs))
 		errs = make([]error, len(addrs))

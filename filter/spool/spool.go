@@ -80,6 +80,10 @@ type Rcpt struct {
 // State is the mutable part of an entry.
 type State struct {
 	Rcpts []Rcpt `json:"rcpts"`
+	// InFlight is set while an attempt runs: found set after a restart,
+	// the attempt was cut short (kill -9) and is retried soon rather than
+	// at the recorded next attempt time.
+	InFlight bool `json:"in_flight,omitempty"`
 }
 
 // Entry is one spooled message.
