@@ -20,6 +20,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -78,7 +79,11 @@ type Server struct {
 	closed    bool
 	wg        sync.WaitGroup // Serve loops
 	inData    sync.WaitGroup // Data calls, so that no Store runs after Close
+	refusing  atomic.Int32   // 421 replies being written
 }
+
+// maxRefusing bounds the goroutines answering 421 to refused connections.
+const maxRefusing = 256
 
 // generation is one configuration and the go-smtp Server built from it.
 // Connections keep the generation they were accepted under.
@@ -215,7 +220,16 @@ func (s *Server) admit(c net.Conn) {
 		if reason == "connection_limit_ip" {
 			why = "Error: too many connections from " + ip
 		}
-		go refuse(c, g.cfg.Hostname, why)
+		// Each refusal lingers up to 5s; under a flood, drop without a word.
+		if s.refusing.Add(1) > maxRefusing {
+			s.refusing.Add(-1)
+			c.Close()
+			return
+		}
+		go func() {
+			defer s.refusing.Add(-1)
+			refuse(c, g.cfg.Hostname, why)
+		}()
 		return
 	}
 	s.m.connections.WithLabelValues("accepted").Inc()
