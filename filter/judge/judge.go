@@ -373,6 +373,16 @@ func (j *Judge) headerRule(m *decode.Message, h HeaderRule) bool {
 		return len(m.InReplyTo) > 0 || len(m.References) > 0
 	case "@re-subject":
 		return j.replySubject(m.Subject)
+	case "@attachment-name":
+		for _, a := range m.Attachments {
+			name := strings.ToLower(a.Filename)
+			for _, v := range h.Values {
+				if strings.HasSuffix(name, v) {
+					return true
+				}
+			}
+		}
+		return false
 	case "@return-path-null":
 		if m.Header.Has("Return-Path") {
 			rp := strings.TrimSpace(m.Header.Get("Return-Path"))
