@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"os"
@@ -132,6 +133,7 @@ func startServer(t testing.TB, network, addr string, lmtp bool, s *testServer) *
 	s.srv.LMTP = lmtp
 	s.srv.EnableSMTPUTF8 = true
 	s.srv.MaxMessageBytes = 64 << 20
+	s.srv.ErrorLog = log.New(io.Discard, "", 0) // a killed client's reset is expected
 	go s.srv.Serve(l)
 	t.Cleanup(func() { s.srv.Close() })
 	return s

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -541,7 +542,7 @@ func (q *Queue) bounce(e *spool.Entry, hdr []byte, failed []int) (string, error)
 	for _, i := range failed {
 		r := e.State.Rcpts[i]
 		rr := dsn.Recipient{Addr: r.Addr, Status: r.DSNStatus, Diagnostic: r.Diagnostic, LastAttempt: r.LastAttempt}
-		if r.Diagnostic != "" && r.Relay != "" && r.Diagnostic[:4] == "smtp" {
+		if r.Relay != "" && strings.HasPrefix(r.Diagnostic, "smtp;") {
 			rr.RemoteMTA = r.Relay
 		}
 		m.Rcpts = append(m.Rcpts, rr)
