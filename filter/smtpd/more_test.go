@@ -161,3 +161,40 @@ func TestShutdown(t *testing.T) {
 		t.Error("still accepting after Shutdown")
 	}
 }
+
+// Shutdown waits for sessions of every configuration, also one from
+// before a reload, and returns as soon as the last one quits.
+func TestShutdownGracefulAfterReload(t *testing.T) {
+	ts := start(t, testConfig(), nil)
+	d := dial(t, ts.addr)
+	d.hello()
+	if err := ts.srv.SetConfig(testConfig()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- ts.srv.Shutdown(ctx)
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned with a session open: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	d.cmd("MAIL FROM:<a@client.example.net>", "250")
+	d.cmd("RCPT TO:<x@example.com>", "250")
+	d.cmd("DATA", "354")
+	d.send("Subject: during shutdown\r\n\r\nx\r\n.\r\n")
+	d.expect("250 2.0.0 OK: queued as ")
+	d.cmd("QUIT", "221")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return after the last session quit")
+	}
+	ts.only(t)
+}

@@ -341,26 +341,31 @@ func (s *Server) closeConns() {
 // it returns once no Store call of ours is running.
 func (s *Server) Shutdown(ctx context.Context) error {
 	gens, err := s.stop()
-	done := make(chan struct{})
-	go func() {
-		var wg sync.WaitGroup
-		for _, g := range gens {
-			wg.Add(1)
-			go func() { defer wg.Done(); g.srv.Shutdown(ctx) }()
-		}
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		s.inData.Wait()
-		return err
-	case <-ctx.Done():
-		s.closeConns()
-		<-done
-		s.inData.Wait()
-		return ctx.Err()
+	for _, g := range gens {
+		// Marks go-smtp's server done; it does not touch open sessions.
+		go g.srv.Shutdown(context.Background())
 	}
+	// Our own count of connections covers every generation, also those
+	// of earlier configurations still finishing.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for s.openConns() > 0 {
+		select {
+		case <-ctx.Done():
+			s.closeConns()
+			s.inData.Wait()
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	s.inData.Wait()
+	return err
+}
+
+func (s *Server) openConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 func (s *Server) stop() ([]*generation, error) {
