@@ -40,6 +40,9 @@ const (
 	kCity                    // val indexes x.countries
 	kStreet                  // street word
 	kPhoneCue                // word before a phone number
+	kSuffix                  // legal form after a name; val indexes x.suffixes
+	kPrefix                  // legal form before a name; val indexes x.prefixes
+	kIntro                   // "we are", "la société"; val indexes x.intro
 	nKinds
 )
 
@@ -64,6 +67,7 @@ type match struct {
 type dict struct {
 	words   map[string][]entry
 	root    [256]int32
+	dense1  []*[256]int32 // indexed by node, nil for deeper nodes
 	nodes   []acNode
 	edges   []acEdge
 	entries [][]entry // per pattern index
@@ -174,6 +178,19 @@ func (d *dict) build() {
 	for c := 0; c < 256; c++ {
 		d.root[c] = 0
 	}
+	// Dense transition tables for the nodes right below the root, which
+	// most bytes of a text pass through.
+	d.dense1 = make([]*[256]int32, len(d.nodes))
+	for _, e := range d.edges[d.nodes[0].edgeStart:d.nodes[0].edgeEnd] {
+		tab := new([256]int32)
+		for i := range tab {
+			tab[i] = -1
+		}
+		for _, e2 := range d.edges[d.nodes[e.to].edgeStart:d.nodes[e.to].edgeEnd] {
+			tab[e2.b] = e2.to
+		}
+		d.dense1[e.to] = tab
+	}
 	// Breadth-first fail links.
 	queue := []int32{}
 	for _, e := range d.edges[d.nodes[0].edgeStart:d.nodes[0].edgeEnd] {
@@ -215,6 +232,9 @@ func (d *dict) child(n int32, b byte) int32 {
 		}
 		return -1
 	}
+	if tab := d.dense1[n]; tab != nil {
+		return tab[b]
+	}
 	es := d.edges[d.nodes[n].edgeStart:d.nodes[n].edgeEnd]
 	for i := range es {
 		if es[i].b == b {
@@ -227,31 +247,48 @@ func (d *dict) child(n int32, b byte) int32 {
 	return -1
 }
 
-// scan appends to ms every word found in the lower-cased text s.
+// scan appends to ms every word found in the lower-cased text s, ordered by
+// start. Words that begin with a letter of an alphabetic script need a word
+// boundary before them, so the trie is walked only from word starts and from
+// the other characters (punctuation, Chinese, Japanese, Korean, Arabic):
+// a few steps per word instead of an automaton step per byte.
 func (d *dict) scan(s string, ms []match) []match {
-	n := int32(0)
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		for {
-			if t := d.child(n, b); t >= 0 {
-				n = t
-				break
-			}
-			if n == 0 {
-				break
-			}
-			n = d.nodes[n].fail
+	inWord := false // the previous rune is a letter or digit of a spaced script
+	for i := 0; i < len(s); {
+		c := s[i]
+		var r rune
+		n := 1
+		if c < utf8.RuneSelf {
+			r = rune(c)
+		} else {
+			r, n = utf8.DecodeRuneInString(s[i:])
 		}
-		for o := n; o > 0; o = d.nodes[o].link {
-			if d.nodes[o].out < 0 {
-				continue
-			}
-			end := i + 1
-			start := end - int(d.nodes[o].depth)
-			es := d.entries[d.nodes[o].out]
+		word := isWordRune(r) && needsBoundary(r)
+		if !(word && inWord) {
+			ms = d.walk(s, i, ms)
+		}
+		inWord = word
+		i += n
+	}
+	return ms
+}
+
+// walk follows the trie from start and appends the words ending on the way.
+func (d *dict) walk(s string, start int, ms []match) []match {
+	if d.root[s[start]] == 0 {
+		return ms
+	}
+	node := int32(0)
+	for j := start; j < len(s); j++ {
+		node = d.child(node, s[j])
+		if node < 0 {
+			break
+		}
+		if out := d.nodes[node].out; out >= 0 {
+			es := d.entries[out]
 			for k := range es {
 				e := &es[k]
-				if e2, ok := boundaryEnd(s, start, end, e); ok {
+				if e2, ok := boundaryEnd(s, start, j+1, e); ok {
 					ms = append(ms, match{start: start, end: e2, e: e})
 				}
 			}
@@ -324,25 +361,35 @@ func isWordRune(r rune) bool {
 // offsets into the result are offsets into s. Tabs and carriage returns
 // become spaces.
 func lower(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch r {
-		case '\t', '\r':
-			b.WriteByte(' ')
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			case c == '\t' || c == '\r':
+				c = ' '
+			}
+			b = append(b, c)
+			i++
 			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch r {
 		case '\u00a0', '\u202f', '\u2009': // no-break and thin spaces
-			b.WriteByte(' ')
-			for i := 1; i < utf8.RuneLen(r); i++ {
-				b.WriteByte(' ')
+			for k := 0; k < n; k++ {
+				b = append(b, ' ')
 			}
 			continue
 		}
 		l := unicode.ToLower(r)
-		if utf8.RuneLen(l) != utf8.RuneLen(r) {
-			l = r
+		if r == utf8.RuneError || utf8.RuneLen(l) != n {
+			b = append(b, s[i-n:i]...)
+			continue
 		}
-		b.WriteRune(l)
+		b = utf8.AppendRune(b, l)
 	}
-	return b.String()
+	return string(b)
 }

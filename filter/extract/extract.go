@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -282,8 +283,15 @@ func New(s *config.Supplier) (*Extractor, error) {
 	x.suffixes = append([]string(nil), id.Suffixes...)
 	sort.SliceStable(x.suffixes, func(i, j int) bool { return len(x.suffixes[i]) > len(x.suffixes[j]) })
 	x.prefixes = id.Prefixes
-	for _, w := range id.Introducers {
+	for i, w := range x.suffixes {
+		d.add(w, entry{kind: kSuffix, val: i})
+	}
+	for i, w := range x.prefixes {
+		d.add(w, entry{kind: kPrefix, val: i})
+	}
+	for i, w := range id.Introducers {
 		x.intro = append(x.intro, lower(w))
+		d.add(w, entry{kind: kIntro, val: i})
 	}
 	x.tradeWords = setOf(id.TradeWords, false)
 	x.titles = setOf(id.Titles, true)
@@ -369,25 +377,47 @@ type doc struct {
 	ms                 []match
 	byKind             [nKinds][]int // indexes into ms
 	sentStarts         []int
+	sentKinds          [nKinds]map[int]bool
+	nums               []num // numbers written in digits
 	lineStarts         []int
 	m                  *decode.Message
 }
 
+// Inquiries are short: only so much of a message is read, which bounds the
+// work on a huge one.
+const (
+	maxSubject   = 1 << 10
+	maxText      = 32 << 10
+	maxSignature = 4 << 10
+)
+
+// clip cuts s to at most n bytes at a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 func (x *Extractor) newDoc(m *decode.Message) *doc {
 	var b strings.Builder
-	subj := strings.ReplaceAll(m.Subject, "\n", " ")
-	b.Grow(len(subj) + len(m.Text) + len(m.Signature) + 4)
+	subj := strings.ReplaceAll(clip(m.Subject, maxSubject), "\n", " ")
+	text, sig := clip(m.Text, maxText), clip(m.Signature, maxSignature)
+	b.Grow(len(subj) + len(text) + len(sig) + 4)
 	b.WriteString(subj)
 	b.WriteString("\n\n")
 	dc := &doc{m: m, textStart: b.Len()}
-	b.WriteString(m.Text)
+	b.WriteString(text)
 	dc.textEnd = b.Len()
 	b.WriteString("\n\n")
 	dc.sigFrom = b.Len()
-	b.WriteString(m.Signature)
+	b.WriteString(sig)
 	dc.orig = b.String()
 	dc.low = lower(dc.orig)
-	dc.ms = x.d.scan(dc.low, make([]match, 0, 64))
+	dc.ms = x.d.scan(dc.low, make([]match, 0, 16+len(dc.low)/16))
 	sort.SliceStable(dc.ms, func(i, j int) bool {
 		if dc.ms[i].start != dc.ms[j].start {
 			return dc.ms[i].start < dc.ms[j].start
@@ -399,6 +429,7 @@ func (x *Extractor) newDoc(m *decode.Message) *doc {
 		dc.byKind[k] = append(dc.byKind[k], i)
 	}
 	dc.split()
+	dc.nums = scanNumbers(dc.low)
 	return dc
 }
 
@@ -453,24 +484,37 @@ func (dc *doc) line(pos int) int {
 
 // sentHas reports whether the sentence at pos holds a word of kind k.
 func (dc *doc) sentHas(pos int, k kind) bool {
-	si := dc.sentence(pos)
-	for _, i := range dc.byKind[k] {
-		if dc.sentence(dc.ms[i].start) == si {
-			return true
+	if dc.sentKinds[k] == nil {
+		set := map[int]bool{}
+		for _, i := range dc.byKind[k] {
+			set[dc.sentence(dc.ms[i].start)] = true
+		}
+		dc.sentKinds[k] = set
+	}
+	return dc.sentKinds[k][dc.sentence(pos)]
+}
+
+// endingBefore returns the last match of kind k ending at or before pos
+// within gap bytes, or nil.
+func (dc *doc) endingBefore(pos, gap int, k kind) *match {
+	ix := dc.byKind[k]
+	j := sort.Search(len(ix), func(j int) bool { return dc.ms[ix[j]].start >= pos })
+	var best *match
+	for j--; j >= 0 && pos-dc.ms[ix[j]].start <= gap+64; j-- {
+		m := &dc.ms[ix[j]]
+		if m.end <= pos && pos-m.end <= gap && (best == nil || m.end > best.end) {
+			best = m
 		}
 	}
-	return false
+	return best
 }
 
 // at returns the first match of kind k starting at pos, or nil.
 func (dc *doc) at(pos int, k kind) *match {
-	for _, i := range dc.byKind[k] {
-		if dc.ms[i].start == pos {
-			return &dc.ms[i]
-		}
-		if dc.ms[i].start > pos {
-			break
-		}
+	ix := dc.byKind[k]
+	j := sort.Search(len(ix), func(j int) bool { return dc.ms[ix[j]].start >= pos })
+	if j < len(ix) && dc.ms[ix[j]].start == pos {
+		return &dc.ms[ix[j]]
 	}
 	return nil
 }

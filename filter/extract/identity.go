@@ -49,101 +49,87 @@ func (x *Extractor) company(dc *doc) string {
 		cands = append(cands, compCand{text, pos, score})
 	}
 	// Legal forms after the name.
-	for _, suf := range x.suffixes {
-		for off := 0; ; {
-			i := strings.Index(region[off:], suf)
-			if i < 0 {
-				break
+	for _, mi := range dc.byKind[kSuffix] {
+		m := &dc.ms[mi]
+		suf := x.suffixes[m.e.val]
+		if m.start < base || dc.orig[m.start:m.end] != suf {
+			continue
+		}
+		i, end := m.start-base, m.end-base
+		if !suffixBoundary(region, i, end, suf) {
+			continue
+		}
+		ls := strings.LastIndexByte(region[:i], '\n') + 1
+		le := strings.IndexByte(region[end:], '\n')
+		if le < 0 {
+			le = len(region)
+		} else {
+			le += end
+		}
+		first, _ := utf8.DecodeRuneInString(suf)
+		if isCJK(first) || isArabic(first) {
+			if start := cjkNameStart(region, ls, i); start >= 0 {
+				add(region[start:end], base+start, 4+x.lineBonus(region[ls:le], region[start:end]))
 			}
-			i += off
-			off = i + len(suf)
-			end := i + len(suf)
-			if !suffixBoundary(region, i, end, suf) {
-				continue
-			}
-			ls := strings.LastIndexByte(region[:i], '\n') + 1
-			le := strings.IndexByte(region[end:], '\n')
-			if le < 0 {
-				le = len(region)
-			} else {
-				le += end
-			}
-			first, _ := utf8.DecodeRuneInString(suf)
-			if isCJK(first) || isArabic(first) {
-				if start := cjkNameStart(region, ls, i); start >= 0 {
-					add(region[start:end], base+start, 4+x.lineBonus(region[ls:le], region[start:end]))
-				}
-				continue
-			}
-			if start := x.nameStart(region[ls:i]); start >= 0 {
-				add(region[ls+start:end], base+ls+start, 4+x.lineBonus(region[ls:le], region[ls+start:end]))
-			}
+			continue
+		}
+		if start := x.nameStart(region[ls:i]); start >= 0 {
+			add(region[ls+start:end], base+ls+start, 4+x.lineBonus(region[ls:le], region[ls+start:end]))
 		}
 	}
 	// Legal forms before the name.
-	for _, pre := range x.prefixes {
-		for off := 0; ; {
-			i := strings.Index(region[off:], pre)
-			if i < 0 {
-				break
-			}
-			i += off
-			off = i + len(pre)
-			if i > 0 {
-				r, _ := utf8.DecodeLastRuneInString(region[:i])
-				if isWordRune(r) && !isCJK(r) {
-					continue
-				}
-			}
-			ls := strings.LastIndexByte(region[:i], '\n') + 1
-			if name := x.afterPrefix(region, i, pre); name != "" {
-				lineStart := strings.TrimSpace(region[ls:i]) == ""
-				first, _ := utf8.DecodeRuneInString(pre)
-				if isArabic(first) && !lineStart && !strings.HasSuffix(strings.TrimSpace(region[ls:i]), "نحن") {
-					continue
-				}
-				sc := 4
-				if lineStart {
-					sc++
-				}
-				add(name, base+i, sc)
-			}
+	for _, mi := range dc.byKind[kPrefix] {
+		m := &dc.ms[mi]
+		pre := x.prefixes[m.e.val]
+		if m.start < base || dc.orig[m.start:m.end] != pre {
+			continue
 		}
-	}
-	low := dc.low[dc.textStart:]
-	// "We are X, a …", "la société X", "компания «X»".
-	for _, in := range x.intro {
-		for off := 0; ; {
-			i := strings.Index(low[off:], in)
-			if i < 0 {
-				break
-			}
-			i += off
-			off = i + len(in)
-			if i > 0 && isWordRune(rune(low[i-1])) || off < len(low) && isWordRune(rune(low[off])) {
+		i := m.start - base
+		ls := strings.LastIndexByte(region[:i], '\n') + 1
+		if name := x.afterPrefix(region, i, pre); name != "" {
+			lineStart := strings.TrimSpace(region[ls:i]) == ""
+			first, _ := utf8.DecodeRuneInString(pre)
+			if isArabic(first) && !lineStart && !strings.HasSuffix(strings.TrimSpace(region[ls:i]), "نحن") {
 				continue
 			}
-			j := skipSp(low, off)
-			if j < len(region) && strings.ContainsRune("«\"“", firstRune(region[j:])) {
-				if q := quoted(region[j:]); q != "" {
-					add(q, base+j, 3)
-				}
-				continue
-			}
-			name, last := x.nameAfter(region[j:])
-			if name == "" {
-				continue
-			}
-			trade := x.tradeWords[strings.Trim(last, ".,")]
-			if (in == "from" || in == "of") && !trade {
-				continue
-			}
-			sc := 2
-			if trade {
+			sc := 4
+			if lineStart {
 				sc++
 			}
-			add(name, base+j, sc)
+			add(name, base+i, sc)
 		}
+	}
+	low := dc.low[base:]
+	// "We are X, a …", "la société X", "компания «X»".
+	for _, mi := range dc.byKind[kIntro] {
+		m := &dc.ms[mi]
+		if m.start < base {
+			continue
+		}
+		in := x.intro[m.e.val]
+		j := skipSp(low, m.end-base)
+		if j < len(region) && strings.ContainsRune("«\"“", firstRune(region[j:])) {
+			if q := quoted(region[j:]); q != "" {
+				add(q, base+j, 3)
+			}
+			continue
+		}
+		if j >= len(region) || !unicode.IsUpper(firstRune(region[j:])) {
+			continue
+		}
+		name, last := x.nameAfter(region[j:])
+		if name == "" {
+			continue
+		}
+		trade := x.tradeWords[strings.Trim(last, ".,")]
+		if (in == "from" || in == "of") && !trade {
+			continue
+		}
+		sc := 2
+		if trade {
+			sc++
+		}
+		add(name, base+j, sc)
 	}
 	// Signature lines like "Asif Traders".
 	for ls := 0; ls < len(region); {
@@ -153,7 +139,16 @@ func (x *Extractor) company(dc *doc) string {
 		} else {
 			le += ls
 		}
+		if le-ls > 80 {
+			ls = le + 1
+			continue
+		}
 		line := strings.TrimSpace(strings.Trim(region[ls:le], " |-–"))
+		lastTok := strings.Trim(line[strings.LastIndexByte(line, ' ')+1:], ".,")
+		if !x.tradeWords[lastTok] {
+			ls = le + 1
+			continue
+		}
 		toks := strings.Fields(line)
 		if n := len(toks); n >= 2 && n <= 5 && x.tradeWords[strings.Trim(toks[n-1], ".,")] {
 			ok := true

@@ -69,11 +69,13 @@ func (x *Extractor) language(dc *doc) string {
 		return "th"
 	}
 	score := make([]float64, len(x.langs))
-	low := strings.ToLower(text)
-	words := strings.FieldsFunc(low, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' })
-	for n, w := range words {
+	low := dc.low[dc.textStart:dc.textEnd]
+	if len(text) != len(low) {
+		low = dc.low[:dc.textEnd]
+	}
+	forWords(low, func(pos int, w string) {
 		// From 2 for the first word down to 1 for the last.
-		wt := 2 - float64(n)/float64(len(words))
+		wt := 2 - float64(pos)/float64(len(low))
 		if bits := x.stop[w]; bits != 0 {
 			k := 0
 			for b := bits; b != 0; b &= b - 1 {
@@ -85,8 +87,11 @@ func (x *Extractor) language(dc *doc) string {
 				}
 			}
 		}
-	}
+	})
 	for _, r := range low {
+		if r < 0x80 {
+			continue
+		}
 		if i, ok := x.letters[r]; ok {
 			score[i] += 0.3
 		}
@@ -111,4 +116,25 @@ func letterCount(s string) int {
 		}
 	}
 	return n
+}
+
+// forWords calls fn with each word (letters and apostrophes) of s and its
+// offset.
+func forWords(s string, fn func(int, string)) {
+	start := -1
+	for i, r := range s {
+		if unicode.IsLetter(r) || r == '\'' {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			fn(start, s[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		fn(start, s[start:])
+	}
 }

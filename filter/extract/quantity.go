@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -119,7 +120,7 @@ type qmention struct {
 // quantity finds the pieces asked for (see Fields.Quantity).
 func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 	s := dc.low
-	nums := scanNumbers(s)
+	nums := append([]num(nil), dc.nums...)
 	for _, i := range dc.byKind[kNumWord] {
 		m := &dc.ms[i]
 		w := s[m.start:m.end]
@@ -357,18 +358,18 @@ func firstRune(s string) rune {
 func (x *Extractor) productAt(dc *doc, mi *modelInfo, j int, article bool) (int, int) {
 	s := dc.low
 	try := func(pos int) (int, int) {
-		for _, i := range dc.byKind[kModel] {
-			if m := &dc.ms[i]; m.start == pos {
-				return m.e.val, m.end
-			}
+		if m := dc.at(pos, kModel); m != nil {
+			return m.e.val, m.end
 		}
 		if article {
 			return -1, 0
 		}
 		for _, k := range []kind{kWord, kNotMade, kModelList} {
-			for _, i := range dc.byKind[k] {
-				m := &dc.ms[i]
-				if m.start == pos && !(k == kWord && x.hasContext[m.e.val]) {
+			ix := dc.byKind[k]
+			j := sort.Search(len(ix), func(j int) bool { return dc.ms[ix[j]].start >= pos })
+			for ; j < len(ix) && dc.ms[ix[j]].start == pos; j++ {
+				m := &dc.ms[ix[j]]
+				if !(k == kWord && x.hasContext[m.e.val]) {
 					p := -1
 					if k == kWord || k == kModelList {
 						p = m.e.val
@@ -426,13 +427,8 @@ func (x *Extractor) eachNear(dc *doc, start, end int) bool {
 	if dc.at(j, kEach) != nil {
 		return true
 	}
-	for _, i := range dc.byKind[kEach] {
-		m := &dc.ms[i]
-		if m.end <= start && skipSp(s, m.end) == start {
-			return true
-		}
-	}
-	return false
+	m := dc.endingBefore(start, 3, kEach)
+	return m != nil && skipSp(s, m.end) == start
 }
 
 // perAfter reports "per carton", "/carton", "pro Karton" after a unit.
@@ -442,13 +438,7 @@ func (x *Extractor) perAfter(dc *doc, end int) bool {
 }
 
 func (x *Extractor) currencyBefore(dc *doc, start int) bool {
-	for _, i := range dc.byKind[kCurrency] {
-		m := &dc.ms[i]
-		if m.end <= start && start-m.end <= 2 {
-			return true
-		}
-	}
-	return false
+	return dc.endingBefore(start, 2, kCurrency) != nil
 }
 
 // lineModel is the model a figure on this line is for: the model named

@@ -45,7 +45,7 @@ func (x *Extractor) terms(dc *doc, mi *modelInfo, f *Fields) {
 // the buyer's target ("Zielpreis 29,00 USD", "we pay USD 30 FOB").
 func (x *Extractor) targetPrice(dc *doc, mi *modelInfo, f *Fields) {
 	s := dc.low
-	nums := scanNumbers(s)
+	nums := dc.nums
 	for _, ci := range dc.byKind[kCurrency] {
 		c := &dc.ms[ci]
 		if !dc.sentHas(c.start, kTarget) {
@@ -83,7 +83,7 @@ func (x *Extractor) targetPrice(dc *doc, mi *modelInfo, f *Fields) {
 // "no later than July 15, 2025" (counted from the Date header).
 func (x *Extractor) delivery(dc *doc, f *Fields) {
 	s := dc.low
-	nums := scanNumbers(s)
+	nums := dc.nums
 	best := -1
 	for _, n := range nums {
 		if !n.isInt || n.val < 1 || n.val > 365 || !dc.sentHas(n.start, kDeliveryCue) {
