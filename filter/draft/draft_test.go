@@ -469,6 +469,7 @@ func TestCheckReportsEveryProblem(t *testing.T) {
 	dir := copyTemplates(t)
 	os.Remove(filepath.Join(dir, "need-time.en.tmpl"))
 	os.WriteFile(filepath.Join(dir, "quote.es.tmpl"), []byte("{{define \"body\"}}\n{{.Nope}}{{end}}"), 0o644)
+	os.WriteFile(filepath.Join(dir, "not-selling-now.pt.tmpl"), []byte("{{define \"body\"}}{{if .Embargoed}}\n{{.Fields.Embargo}}{{end}}{{end}}"), 0o644)
 	os.WriteFile(filepath.Join(dir, "reply.en.tmpl"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(dir, "quote.vip.en.tmpl"), []byte("x"), 0o644)
 	os.WriteFile(filepath.Join(dir, "common.fr.tmpl"), []byte("{{define \"greeting\"}}{{end"), 0o644)
@@ -481,6 +482,7 @@ func TestCheckReportsEveryProblem(t *testing.T) {
 	for _, want := range []string{
 		`no template for plan "need-time" in "en"`,
 		"quote.es.tmpl:2:2: executing \"body\" at <.Nope>",
+		"not-selling-now.pt.tmpl:2:9: executing \"body\" at <.Fields.Embargo>", // a branch only the embargo sample takes
 		`reply.en.tmpl: unknown reply plan "reply"`,
 		`quote.vip.en.tmpl: unknown buyer type "vip"`,
 		"common.fr.tmpl:1: unclosed action",

@@ -116,5 +116,12 @@ func (r *Renderer) samples(e *entry) []*Data {
 			out = append(out, d)
 		}
 	}
-	return out
+	// One more for the branches the full sample leaves out: an embargoed
+	// country, in-season products, no target price or delivery time.
+	f := SampleFields(e.lang)
+	f.Country, f.Models, f.ModelQuantity, f.TargetPrice, f.DeliveryDays = "IR", []string{"ER-K200"}, nil, nil, nil
+	v := judge.Verdict{BuyerType: bts[0], Grade: "A", ReplyPlan: e.plan, Rep: rep.ID, Fields: f}
+	d := newData(full, v, sup, rep, now.AddDate(0, -6, 0))
+	d.Lang, d.tmpl = e.lang, e.t
+	return append(out, d)
 }
