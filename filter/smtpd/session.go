@@ -200,6 +200,18 @@ func (ss *session) Data(r io.Reader) error {
 		}()
 		res.id, res.err = ss.s.sp.Store(env, pr)
 	}()
+	storeDone := false
+	defer func() {
+		// A panic below must not leave Store waiting on the pipe (with a
+		// temporary file open); go-smtp then answers 421.
+		if p := recover(); p != nil {
+			if !storeDone {
+				pw.CloseWithError(errors.New("smtpd: panic during DATA"))
+				<-done
+			}
+			panic(p)
+		}
+	}()
 	rerr := headers.Rewrite(pw, guard, headers.Received(tr), headers.Owned(ss.authservID()), lim)
 	if rerr != nil {
 		// Store sees this error instead of EOF and must not commit.
@@ -208,6 +220,7 @@ func (ss *session) Data(r io.Reader) error {
 		pw.Close()
 	}
 	res := <-done
+	storeDone = true
 
 	logArgs := []any{"tid", id, "size", guard.n, "rcpts", len(env.Rcpts), "tls", env.TLS, "elapsed", time.Since(start).Round(time.Microsecond)}
 	if refusal := ss.refusal(guard, rerr, lim); refusal != nil {
