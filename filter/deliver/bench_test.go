@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,16 +21,39 @@ import (
 // a go-smtp server on loopback and removes the entry. Every message is
 // fsynced at each step. Reports msgs/s until the spool is empty.
 func BenchmarkRelay(b *testing.B) {
-	b.Run("syncfs", func(b *testing.B) { benchmarkRelay(b, safeio.OS{}) })
-	b.Run("fsync", func(b *testing.B) { benchmarkRelay(b, fsyncOnly{}) })
+	b.Run("syncfs", func(b *testing.B) { benchmarkRelay(b, &countingFS{FS: safeio.OS{}}) })
+	b.Run("fsync", func(b *testing.B) { benchmarkRelay(b, &countingFS{FS: fsyncOnly{}}) })
 }
+
+// countingFS counts commits (syncfs or directory fsyncs) and file fsyncs.
+type countingFS struct {
+	safeio.FS
+	commits, fsyncs atomic.Int64
+}
+
+func (c *countingFS) SyncDir(dir string) error { c.commits.Add(1); return c.FS.SyncDir(dir) }
+func (c *countingFS) SyncFS(dir string) error  { c.commits.Add(1); return c.FS.SyncFS(dir) }
+func (c *countingFS) CreateTemp(dir, pattern string) (safeio.File, error) {
+	f, err := c.FS.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return countingFile{f, c}, nil
+}
+
+type countingFile struct {
+	safeio.File
+	c *countingFS
+}
+
+func (f countingFile) Sync() error { f.c.fsyncs.Add(1); return f.File.Sync() }
 
 // fsyncOnly makes the spool fsync each file, as without syncfs.
 type fsyncOnly struct{ safeio.OS }
 
 func (fsyncOnly) SyncFS(string) error { return errors.ErrUnsupported }
 
-func benchmarkRelay(b *testing.B, fsys safeio.FS) {
+func benchmarkRelay(b *testing.B, fsys *countingFS) {
 	srv := startServer(b, "tcp", "127.0.0.1:0", false, &testServer{})
 	sp, err := spool.OpenFS(b.TempDir(), fsys)
 	if err != nil {
@@ -73,6 +97,8 @@ func benchmarkRelay(b *testing.B, fsys safeio.FS) {
 	el := time.Since(start)
 	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
 	b.ReportMetric(float64(b.N)/stored.Seconds(), "stored/s")
+	b.ReportMetric(float64(fsys.commits.Load())/float64(b.N), "commits/msg")
+	b.ReportMetric(float64(fsys.fsyncs.Load())/float64(b.N), "fsyncs/msg")
 	if n := len(srv.messages()); n != b.N {
 		b.Errorf("%d delivered of %d", n, b.N)
 	}
