@@ -179,7 +179,13 @@ var headerKeys = []string{
 func headerKey(l string) string {
 	t := strings.TrimSpace(l)
 	t = strings.TrimLeft(t, "*")
-	i := strings.IndexAny(t, ":：")
+	if len(t) > 40 {
+		t = t[:40]
+	}
+	i := strings.IndexByte(t, ':')
+	if j := strings.Index(t, "："); j >= 0 && (i < 0 || j < i) {
+		i = j
+	}
 	if i <= 0 || i > 30 {
 		return ""
 	}
@@ -225,6 +231,18 @@ var wroteEndings = []string{
 func attributionSpan(lines []string, i int) int {
 	first := strings.TrimSpace(lines[i])
 	if first == "" {
+		return 0
+	}
+	// Quick reject: one of the (up to) three lines must end in a colon.
+	colon := false
+	for k := i; k < len(lines) && k < i+3; k++ {
+		l := strings.TrimRight(lines[k], " \t")
+		if strings.HasSuffix(l, ":") || strings.HasSuffix(l, "：") {
+			colon = true
+			break
+		}
+	}
+	if !colon {
 		return 0
 	}
 	joined := ""
