@@ -620,7 +620,7 @@ func TestStopCancelsHungAttempt(t *testing.T) {
 		t.Fatalf("Stop = %v after %v", err, time.Since(start))
 	}
 	e, err := sp.Load(id)
-	if err != nil || e.State.Rcpts[0].Status != spool.Pending || e.State.Rcpts[0].LastError == "" {
+	if err != nil || e.State.Rcpts[0].Status != spool.Pending || e.State.Rcpts[0].LastError == "" || !e.State.InFlight {
 		t.Fatalf("after cancelled attempt: %+v %v", e, err)
 	}
 }

@@ -416,7 +416,9 @@ func (q *Queue) deliver(e *spool.Entry, hdr, newHdr []byte, pending []int) bool 
 	ctx, cancel := context.WithTimeout(q.ctx, q.opt.Timeout)
 	errs := q.courier.Deliver(ctx, e.Envelope.From, addrs, msg)
 	cancel()
-	st.InFlight = false // saved by finish
+	// Cut short by a hurried Stop: like a crash, retried soon after the
+	// next Start rather than after the backoff. Saved by finish.
+	st.InFlight = q.ctx.Err() != nil
 	if len(errs) != len(addrs) {
 		err := fmt.Errorf("courier returned %d results for %d recipients", len(errs), len(addrs))
 		errs = make([]error, len(addrs))
