@@ -36,3 +36,29 @@ func BenchmarkSession(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSessionsParallel: concurrent sessions, one message each time
+// through a reused connection, into a discarding spool.
+func BenchmarkSessionsParallel(b *testing.B) {
+	cfg := testConfig()
+	cfg.MaxConnections, cfg.MaxConnectionsPerIP = 1000, 1000
+	addr := startB(b, cfg)
+	msg := "From: a@client.example.net\r\nSubject: bench\r\n\r\n" + strings.Repeat("We would like a quotation for 500 units, delivered to Rotterdam, please.\r\n", 140)
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.SetParallelism(10)
+	b.RunParallel(func(pb *testing.PB) {
+		c, err := smtp.Dial(addr)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer c.Close()
+		for pb.Next() {
+			if err := c.SendMail("a@client.example.net", []string{"sales@example.com"}, strings.NewReader(msg)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -502,3 +502,55 @@ func TestRequireTLS(t *testing.T) {
 		t.Error("require_tls without a certificate accepted")
 	}
 }
+
+// The same bad input from a real client, Python's smtplib: clear replies,
+// no panic, nothing spooled, and the server keeps serving.
+func TestPythonBadInput(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxMessageSize = 4 << 20
+	cfg.MaxHeaderSize = 512 << 10
+	ts := start(t, cfg, nil)
+	out, err := python(t, `
+import smtplib, sys
+host, port = sys.argv[1].rsplit(":", 1)
+def send(msg):
+    s = smtplib.SMTP(host, int(port), timeout=20)
+    try:
+        s.sendmail("a@client.example.net", ["sales@example.com"], msg)
+        return "accepted"
+    except smtplib.SMTPDataError as e:
+        return "%d %s" % (e.smtp_code, e.smtp_error.decode())
+    except smtplib.SMTPSenderRefused as e:
+        return "%d %s" % (e.smtp_code, e.smtp_error.decode())
+    except smtplib.SMTPServerDisconnected as e:
+        return "disconnected"
+    finally:
+        try: s.close()
+        except Exception: pass
+print("fields:", send(b"X-F: v\r\n" * 10000 + b"\r\nbody\r\n"))
+print("line:", send(b"Subject: " + b"x" * (1 << 20) + b"\r\n\r\nbody\r\n"))
+print("size:", send(b"Subject: big\r\n\r\n" + (b"b" * 998 + b"\r\n") * 5000))
+s = smtplib.SMTP(host, int(port), timeout=20)
+s.ehlo("client.example.net")
+s.command_encoding = "latin-1"
+print("utf8:", *s.docmd("MAIL FROM:<\xff\xfe@client.example.net>"))
+print("ctl:", *s.docmd("MAIL FROM:<a\x01b@client.example.net>"))
+s.quit()
+`, ts.addr)
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"fields: 552 5.3.4 Message has more than 1000 header fields",
+		"line: 554 5.6.0 Message refused: a line is longer than 8192 octets",
+		"size: 552 5.3.4 ", // at MAIL FROM: smtplib declares SIZE=
+		"utf8: 553 b'5.1.7 Bad sender address: not valid UTF-8'",
+		"ctl: 553 b'5.1.7 Bad sender address: control character'",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("python output lacks %q:\n%s", want, out)
+		}
+	}
+	ts.noSpoolFiles(t)
+	stillServing(t, ts)
+}
