@@ -100,6 +100,9 @@ func TestCorpus(t *testing.T) {
 		if l.BuyerType == None && v.Grade != "" {
 			graded++
 		}
+		if os.Getenv("JUDGE_DEBUG") == "signals" {
+			fmt.Fprintf(&out, "%s %s/%s/%s/%s/%s %v\n", l.File, v.BuyerType, v.ProbeKind, v.Grade, v.ReplyPlan, v.Rep, v.Signals)
+		}
 		if l.BuyerType != v.BuyerType || l.ReplyPlan != v.ReplyPlan || l.ProbeKind != v.ProbeKind {
 			var sig []string
 			for _, s := range v.Signals {

@@ -214,6 +214,10 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 	if orderQty {
 		fact("order-quantity", Sourcing, fw["order-quantity"])
 	}
+	if !orderQty {
+		// Executing a purchase means saying how many.
+		fact("no-order-quantity", Sourcing, fw["no-quantity-sourcing"])
+	}
 	if f.Incoterm != "" {
 		fact("incoterm", Sourcing, fw["incoterm"])
 	}

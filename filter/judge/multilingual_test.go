@@ -78,6 +78,8 @@ func TestMultilingual(t *testing.T) {
 			"We would like to order 1,200 pcs ER-K200, FOB Ningbo, 30% T/T deposit. Before mass production please send one sample; we will pay for the sample and courier.\n\nCityWheels LLC\n12 Market St, Denver, CO 80202, USA\nTel +1 303 555 0199\nwww.citywheels.com", Sourcing},
 		{"en technical sourcing", "purchasing@voltcity.com", "Order ER-E8 600 pcs",
 			"We would like to order 600 pcs ER-E8, FOB Ningbo, 30% T/T deposit, balance against B/L copy. Our engineer asks which battery cell brand you use and whether the firmware can limit the speed to 25 km/h.\n\nVoltCity Ltd\n5 Harbour Rd, Dublin, Ireland\nTel +353 1 555 0101\nwww.voltcity.com", Sourcing},
+		{"en catalogue request", "buying@northpeak.ca", "Catalogue and FOB prices",
+			"Hello, we are a sporting goods wholesaler. Please send your catalogue and FOB Ningbo price list for your kick scooters.\n\nNorth Peak Sports Inc.\n200 King St W, Toronto, ON, Canada\nTel +1 416 555 0100\nwww.northpeak.ca", InfoGathering},
 		{"tr client", "ahmet@anadoluticaret.com.tr", "Müşterimiz için scooter",
 			"Merhaba, bir müşterimiz için elektrikli scooter arıyoruz. Bu ürünü ilk kez ithal edeceğiz; hangi belgeler gerekli, FOB ne demek?\n\nAnadolu Ticaret A.Ş.\nİstanbul\nTel +90 212 555 1234", MarketEntry},
 		{"ru competitor", "dealer.msk2025@mail.ru", "Дилерские цены на самокаты",
