@@ -77,6 +77,10 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if !ss.g.domains[domain] || strings.ContainsAny(local, "%!@") {
 		return ss.reject("relay_denied", errRelayDenied(to), "rcpt", to)
 	}
+	// The domain as configured (lower case, no final dot), so delivery
+	// and duplicate checks see one spelling; the local part is kept as
+	// sent (RFC 5321 §2.4: it may be case-sensitive).
+	to = local + "@" + domain
 	for _, r := range ss.rcpts {
 		if r == to {
 			return nil // a duplicate is delivered once, as Postfix's cleanup does

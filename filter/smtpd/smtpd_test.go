@@ -158,8 +158,19 @@ func TestRelayDenied(t *testing.T) {
 	} {
 		d.cmd("RCPT TO:<"+rcpt+">", "550 5.7.1 ")
 	}
-	d.cmd("RCPT TO:<@relay.example:sales@EXAMPLE.COM.>", "250")
+	d.cmd("RCPT TO:<@relay.example:Sales@EXAMPLE.COM.>", "250")
+	d.cmd("RCPT TO:<Sales@example.com>", "250")
 	d.cmd("RCPT TO:<x@sales.example.org>", "250")
+	d.cmd("DATA", "354")
+	d.send("Subject: r\r\n\r\nr\r\n.\r\n")
+	id := strings.TrimSpace(strings.TrimPrefix(d.expect("250 2.0.0 OK: queued as "), "250 2.0.0 OK: queued as "))
+	e, err := ts.sp.(*spool.Spool).Load(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(e.Envelope.Rcpts, ",") != "Sales@example.com,x@sales.example.org" {
+		t.Errorf("recipients %q, want the domains normalised and the duplicate merged", e.Envelope.Rcpts)
+	}
 	d.cmd("QUIT", "221")
 
 	// go-smtp's client sees the same with a typed error.
