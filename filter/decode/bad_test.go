@@ -346,3 +346,31 @@ func TestParseRecovers(t *testing.T) {
 		t.Errorf("m %v err %v", m, err)
 	}
 }
+
+func TestTransferEncodingVariants(t *testing.T) {
+	for _, cte := range []string{"quoted-printable", "Quoted-Printable;", "quoted printable", "QUOTED-PRINTABLE"} {
+		m := mustParse(t, "From: a@b.c\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: "+cte+"\r\n\r\nPrix =C3=A0 la pi=C3=A8ce=\r\n, size=3D2 <font size=2>\r\n")
+		if m.Text != "Prix à la pièce, size=2 <font size=2>" || len(m.Problems) != 0 {
+			t.Errorf("%q: text %q problems %v", cte, m.Text, m.Problems)
+		}
+	}
+	for _, cte := range []string{"8bits", "7-bit", "8 bit", "binary", ""} {
+		m := mustParse(t, "From: a@b.c\r\nContent-Transfer-Encoding: "+cte+"\r\n\r\nplain\r\n")
+		if m.Text != "plain" || len(m.Problems) != 0 {
+			t.Errorf("%q: text %q problems %v", cte, m.Text, m.Problems)
+		}
+	}
+	m := mustParse(t, "From: a@b.c\r\nContent-Transfer-Encoding: x-uuencode-ish\r\n\r\nplain\r\n")
+	if m.Text != "plain" || !hasProblem(m, ProblemBadTransferEncoding) {
+		t.Errorf("text %q problems %v", m.Text, m.Problems)
+	}
+	// base64 with blanks, missing padding, several runs.
+	m = mustParse(t, "From: a@b.c\r\nContent-Transfer-Encoding: base64\r\n\r\n SGVsbG8s IHdvcmxk\r\nIQ\r\n")
+	if m.Text != "Hello, world!" {
+		t.Errorf("text %q problems %v", m.Text, m.Problems)
+	}
+	m = mustParse(t, "From: a@b.c\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8=\r\nLCB3b3JsZA==\r\n")
+	if m.Text != "Hello, world" {
+		t.Errorf("text %q problems %v", m.Text, m.Problems)
+	}
+}

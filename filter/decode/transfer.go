@@ -15,14 +15,19 @@ import (
 // value cte. known is false for an encoding we do not know, in which case
 // raw is returned as is.
 func decodeTransfer(raw []byte, cte string) (out []byte, known, clean bool) {
-	switch strings.ToLower(strings.TrimSpace(cte)) {
-	case "quoted-printable", "quotedprintable", "qp":
-		out, clean = decodeQP(raw)
-		return out, true, clean
-	case "base64", "base-64":
+	v := strings.ToLower(strings.TrimSpace(cte))
+	if i := strings.IndexAny(v, "; \t"); i >= 0 && !strings.HasPrefix(v, "quoted ") && !strings.HasPrefix(v, "8 ") && !strings.HasPrefix(v, "7 ") {
+		v = v[:i] // "quoted-printable;"
+	}
+	v = strings.NewReplacer(" ", "", "\t", "", "-", "", "_", "").Replace(v)
+	switch v {
+	case "quotedprintable", "qp":
+		out, _ = decodeQP(raw) // a stray '=' is common and harmless
+		return out, true, true
+	case "base64":
 		out, clean = decodeBase64(raw)
 		return out, true, clean
-	case "", "7bit", "8bit", "binary", "7-bit", "8-bit", "none":
+	case "", "7bit", "8bit", "7bits", "8bits", "binary", "none", "plain", "text", "texthtml", "textplain":
 		return raw, true, true
 	}
 	return raw, false, true
@@ -92,6 +97,7 @@ func decodeQP(in []byte) ([]byte, bool) {
 // as it goes.
 func decodeBase64(in []byte) ([]byte, bool) {
 	clean := true
+	junk := 0
 	run := make([]byte, 0, len(in))
 	out := make([]byte, 0, len(in)*3/4+3)
 	flush := func() {
@@ -120,9 +126,9 @@ func decodeBase64(in []byte) ([]byte, bool) {
 				flush()
 			}
 		default:
-			clean = false
+			junk++
 		}
 	}
 	flush()
-	return out, clean
+	return out, clean && junk <= 16
 }
