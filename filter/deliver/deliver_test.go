@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -742,5 +744,87 @@ func TestRestartAfterInterruptedAttempt(t *testing.T) {
 	waitFor(t, "delivery", 5*time.Second, spoolEmpty(sp2))
 	if m := srv.messages(); len(m) != 1 || string(m[0].data) != "X-A: 1\r\nSubject: i\r\n\r\nx\r\n" {
 		t.Errorf("got %+v", m)
+	}
+}
+
+// At most Workers deliveries run at once.
+func TestWorkersBound(t *testing.T) {
+	var cur, peak atomic.Int32
+	srv := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{})
+	srv.rcpt = func(string) error {
+		n := cur.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		cur.Add(-1)
+		return nil
+	}
+	c := &SMTP{Network: "tcp", Addr: srv.addr, Timeout: 5 * time.Second}
+	q, sp := testQueue(t, t.TempDir(), c, Options{Workers: 3})
+	for i := range 15 {
+		store(t, q, sp, "a@example.org", []string{fmt.Sprintf("r%d@company.test", i)}, "Subject: w\r\n\r\nx\r\n")
+	}
+	waitFor(t, "delivery", 10*time.Second, spoolEmpty(sp))
+	if p := peak.Load(); p > 3 || p < 2 {
+		t.Errorf("peak concurrency %d, want 2..3", p)
+	}
+}
+
+// A 25 MB message goes from the spool to a Maildir without being held in
+// memory.
+func TestLargeMessageStreams(t *testing.T) {
+	root := t.TempDir()
+	q, sp := testQueue(t, t.TempDir(), &Maildir{Root: root, Hostname: "relay.test"}, Options{})
+	const size = 25 << 20
+	body := io.MultiReader(strings.NewReader("Subject: big\r\n\r\n"), io.LimitReader(repeatByte('x'), size))
+	id, err := sp.Store(spool.Envelope{From: "a@example.org", Rcpts: []string{"big@company.test"}}, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	q.Kick(id)
+	waitFor(t, "delivery", 20*time.Second, spoolEmpty(sp))
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("delivering %d bytes allocated %d bytes", size, alloc)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "big@company.test", "new", "*"))
+	if len(files) != 1 {
+		t.Fatal(files)
+	}
+	if fi, _ := os.Stat(files[0]); fi.Size() != size+int64(len("Subject: big\r\n\r\n")) {
+		t.Errorf("size %d", fi.Size())
+	}
+}
+
+type repeatByte byte
+
+func (r repeatByte) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+// A full disk under the Maildir root is a temporary failure.
+func TestMaildirDiskFull(t *testing.T) {
+	root := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", root).CombinedOutput(); err != nil {
+		requireTool(t, fmt.Sprintf("mounting a tmpfs is not permitted here: %v %s", err, bytes.TrimSpace(out)))
+	}
+	t.Cleanup(func() { exec.Command("umount", root).Run() })
+	m := &Maildir{Root: root, Hostname: "relay.test"}
+	errs := m.Deliver(context.Background(), "a@example.org", []string{"a@company.test", "b@company.test"}, io.LimitReader(repeatByte('x'), 1<<20))
+	if errs[0] == nil || IsPermanent(errs[0]) || errs[1] == nil || !errors.Is(errs[0], syscall.ENOSPC) {
+		t.Fatalf("errors %v", errs)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(root, "*", "tmp", "*")); len(tmp) != 0 {
+		t.Errorf("left in tmp/: %v", tmp)
 	}
 }
