@@ -31,6 +31,36 @@ Our target price is USD 29.50. We also sell kids scooters and e-scooters from ot
 		Date: time.Date(2026, 1, 13, 15, 0, 0, 0, time.UTC), HasDate: true}
 }
 
+// oneInquiry10KB is one inquiry with a long company presentation, about
+// 10 KB: the common shape of a long mail.
+func oneInquiry10KB() *decode.Message {
+	m := tenKB()
+	intro := "Our company was founded thirty years ago by two brothers who loved the outdoors. " +
+		"Since then we have grown into a network of shops across the region, with a strong online presence, " +
+		"a loyal community of riders and a service team that repairs everything we sell. "
+	var b strings.Builder
+	b.WriteString(m.Text[:strings.Index(m.Text, "Hello Everride team,\n\n")+400])
+	for b.Len() < 10*1024 {
+		b.WriteString(intro)
+		b.WriteString("\n")
+	}
+	m.Text = b.String()
+	return m
+}
+
+func BenchmarkExtractOneInquiry10KB(b *testing.B) {
+	x := exampleExtractor(b)
+	m := oneInquiry10KB()
+	b.SetBytes(int64(len(m.Text) + len(m.Signature)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x.Extract(m)
+	}
+}
+
+// BenchmarkExtract runs a 10 KB message packed with inquiries (fourteen
+// copies of a full RFQ): a worst case for the number of things to weigh.
 func BenchmarkExtract(b *testing.B) {
 	x := exampleExtractor(b)
 	m := tenKB()

@@ -256,15 +256,18 @@ func (d *dict) scan(s string, ms []match) []match {
 	inWord := false // the previous rune is a letter or digit of a spaced script
 	for i := 0; i < len(s); {
 		c := s[i]
-		var r rune
-		n := 1
 		if c < utf8.RuneSelf {
-			r = rune(c)
-		} else {
-			r, n = utf8.DecodeRuneInString(s[i:])
+			word := asciiWord[c]
+			if !(word && inWord) && d.root[c] != 0 {
+				ms = d.walk(s, i, ms)
+			}
+			inWord = word
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(s[i:])
 		word := isWordRune(r) && needsBoundary(r)
-		if !(word && inWord) {
+		if !(word && inWord) && d.root[c] != 0 {
 			ms = d.walk(s, i, ms)
 		}
 		inWord = word
@@ -273,11 +276,16 @@ func (d *dict) scan(s string, ms []match) []match {
 	return ms
 }
 
+// asciiWord marks ASCII letters and digits.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	return
+}()
+
 // walk follows the trie from start and appends the words ending on the way.
 func (d *dict) walk(s string, start int, ms []match) []match {
-	if d.root[s[start]] == 0 {
-		return ms
-	}
 	node := int32(0)
 	for j := start; j < len(s); j++ {
 		node = d.child(node, s[j])

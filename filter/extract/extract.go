@@ -3,6 +3,7 @@ package extract
 import (
 	"embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -418,11 +419,12 @@ func (x *Extractor) newDoc(m *decode.Message) *doc {
 	dc.orig = b.String()
 	dc.low = lower(dc.orig)
 	dc.ms = x.d.scan(dc.low, make([]match, 0, 16+len(dc.low)/16))
-	sort.SliceStable(dc.ms, func(i, j int) bool {
-		if dc.ms[i].start != dc.ms[j].start {
-			return dc.ms[i].start < dc.ms[j].start
+	// By start, the longest first.
+	slices.SortStableFunc(dc.ms, func(a, b match) int {
+		if a.start != b.start {
+			return a.start - b.start
 		}
-		return dc.ms[i].end > dc.ms[j].end
+		return b.end - a.end
 	})
 	for i := range dc.ms {
 		k := dc.ms[i].e.kind

@@ -10,6 +10,7 @@ import (
 // company candidate
 type compCand struct {
 	text  string
+	key   string // normName(text)
 	pos   int
 	score int
 }
@@ -46,7 +47,7 @@ func (x *Extractor) company(dc *doc) string {
 		if pos >= dc.sigFrom {
 			score++
 		}
-		cands = append(cands, compCand{text, pos, score})
+		cands = append(cands, compCand{text, k, pos, score})
 	}
 	// Legal forms after the name.
 	for _, mi := range dc.byKind[kSuffix] {
@@ -193,12 +194,12 @@ func (x *Extractor) company(dc *doc) string {
 	}
 	count := map[string]int{}
 	for _, c := range cands {
-		count[normName(c.text)]++
+		count[c.key]++
 	}
 	best := -1
 	for i := range cands {
 		c := &cands[i]
-		k := normName(c.text)
+		k := c.key
 		c.score += count[k] - 1
 		if label != "" && len(label) >= 4 && domainAgrees(k, label) {
 			c.score += 2
@@ -514,13 +515,18 @@ func isArabic(r rune) bool { return unicode.Is(unicode.Arabic, r) }
 
 // normName keeps lower-case letters and digits, for comparing names.
 func normName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			b.WriteRune(r)
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b = append(b, byte(r))
+		case r >= 'A' && r <= 'Z':
+			b = append(b, byte(r)+'a'-'A')
+		case r >= 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b = utf8.AppendRune(b, unicode.ToLower(r))
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // domainLabel is the registered name of a domain: "kubus-hurt" of

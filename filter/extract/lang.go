@@ -5,17 +5,32 @@ import (
 	"unicode"
 )
 
+// langSample is how much of the text language detection reads.
+const langSample = 4 << 10
+
 // language names the language of the new text: by script first, then, for
 // Latin text, by stopwords and letters only some languages use. Words early
 // in the text weigh more, so a bilingual auto-reply is read in its first
 // language.
 func (x *Extractor) language(dc *doc) string {
-	text := dc.orig[dc.textStart:dc.textEnd]
-	if letterCount(text) < 20 {
-		text = dc.orig[:dc.textEnd]
+	from, to := dc.textStart, dc.textEnd
+	if to-from < 200 && letterCount(dc.orig[from:to]) < 20 {
+		from = 0
 	}
+	// The first few kilobytes tell the language.
+	if to-from > langSample {
+		to = from + len(clip(dc.orig[from:], langSample))
+	}
+	text := dc.orig[from:to]
 	var latin, cyr, arab, han, kana, hangul, greek, hebrew, thai, total int
 	for _, r := range text {
+		if r < 0x80 {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+				total++
+				latin++
+			}
+			continue
+		}
 		if !unicode.IsLetter(r) {
 			continue
 		}
@@ -69,10 +84,7 @@ func (x *Extractor) language(dc *doc) string {
 		return "th"
 	}
 	score := make([]float64, len(x.langs))
-	low := dc.low[dc.textStart:dc.textEnd]
-	if len(text) != len(low) {
-		low = dc.low[:dc.textEnd]
-	}
+	low := dc.low[from:to]
 	forWords(low, func(pos int, w string) {
 		// From 2 for the first word down to 1 for the last.
 		wt := 2 - float64(pos)/float64(len(low))

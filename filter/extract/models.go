@@ -103,6 +103,7 @@ func splitAlnum(s string) string {
 type mention struct {
 	p          int // product index
 	start, end int
+	line       int
 	word       bool // a product word, not a model number
 }
 
@@ -228,6 +229,9 @@ func (x *Extractor) models(dc *doc, f *Fields) *modelInfo {
 		}
 	}
 	sortMentions(all)
+	for i := range all {
+		all[i].line = dc.line(all[i].start)
+	}
 	mi.mentions = all
 	for _, m := range all {
 		if !mi.has(m.p) {

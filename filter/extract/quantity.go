@@ -447,7 +447,7 @@ func (x *Extractor) lineModel(dc *doc, mi *modelInfo, pos int) int {
 	l := dc.line(pos)
 	best, bestD := -1, 1<<30
 	for _, m := range mi.mentions {
-		if dc.line(m.start) != l {
+		if m.line != l {
 			continue
 		}
 		d := m.start - pos
