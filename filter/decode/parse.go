@@ -297,9 +297,9 @@ func (ps *parser) multipart(mt, boundary string, body io.Reader, depth int, c *c
 			}
 			// Junk between parts, or an unterminated multipart: each
 			// failed NextPart consumes one line, so retrying skips junk.
+			ps.p.add(ProblemMalformedMIME)
 			retries++
 			if retries > 200 || isEOFError(err) {
-				ps.p.add(ProblemMalformedMIME)
 				break
 			}
 			continue

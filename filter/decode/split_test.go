@@ -121,3 +121,24 @@ func TestSplitOutlookHeaderOnTop(t *testing.T) {
 		t.Errorf("text %q sig %q", text, sig)
 	}
 }
+
+func TestSplitHTMLReplies(t *testing.T) {
+	gmail := "From: b@x.com\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+		`<div dir="ltr">We accept USD 42, please send the PI.<br><br>Best regards,<br>Derek<br>Pacific Trail Outfitters, Inc.</div>` +
+		`<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, Jun 16, 2025 at 9:00 AM Kevin Wang &lt;kevin.wang@everride-scooter.com&gt; wrote:<br></div>` +
+		`<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex">Dear Derek,<br>our best price is USD 44.</blockquote></div>`
+	m := mustParse(t, gmail)
+	if m.Text != "We accept USD 42, please send the PI." || m.Signature != "Best regards,\nDerek\nPacific Trail Outfitters, Inc." ||
+		!strings.Contains(m.Quoted, "> our best price is USD 44.") {
+		t.Errorf("gmail:\ntext %q\nsig %q\nquoted %q", m.Text, m.Signature, m.Quoted)
+	}
+	outlook := "From: b@x.com\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+		`<html><body><p>Please confirm the lead time.</p><p>Kind regards,<br>Anna Schmidt<br>Tel. +49 40 555 0101</p>` +
+		`<div id="appendonsend"></div><hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg"><font face="Calibri"><b>From:</b> Lily Chen &lt;lily.chen@everride-scooter.com&gt;<br><b>Sent:</b> Tuesday, 6 January 2026 09:00<br><b>To:</b> Anna<br><b>Subject:</b> Quotation</font></div>` +
+		`<div><p>Dear Anna, please find our quotation.</p></div></body></html>`
+	m = mustParse(t, outlook)
+	if m.Text != "Please confirm the lead time." || m.Signature != "Kind regards,\nAnna Schmidt\nTel. +49 40 555 0101" ||
+		!strings.HasPrefix(m.Quoted, "From: Lily Chen") || !strings.Contains(m.Quoted, "please find our quotation") {
+		t.Errorf("outlook:\ntext %q\nsig %q\nquoted %q", m.Text, m.Signature, m.Quoted)
+	}
+}
