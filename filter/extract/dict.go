@@ -254,14 +254,16 @@ func (d *dict) child(n int32, b byte) int32 {
 // a few steps per word instead of an automaton step per byte.
 func (d *dict) scan(s string, ms []match) []match {
 	inWord := false // the previous rune is a letter or digit of a spaced script
+	digit := false  // the previous rune is a digit: "500pcs" starts a word at p
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			word := asciiWord[c]
-			if !(word && inWord) && d.root[c] != 0 {
+			if !(word && inWord && !(digit && c > '9')) && d.root[c] != 0 {
 				ms = d.walk(s, i, ms)
 			}
 			inWord = word
+			digit = c >= '0' && c <= '9'
 			i++
 			continue
 		}
@@ -271,6 +273,7 @@ func (d *dict) scan(s string, ms []match) []match {
 			ms = d.walk(s, i, ms)
 		}
 		inWord = word
+		digit = false
 		i += n
 	}
 	return ms
@@ -312,7 +315,7 @@ func boundaryEnd(s string, start, end int, e *entry) (int, bool) {
 	last, _ := utf8.DecodeLastRuneInString(s[:end])
 	if needsBoundary(first) && start > 0 {
 		r, _ := utf8.DecodeLastRuneInString(s[:start])
-		if isWordRune(r) && needsBoundary(r) {
+		if isWordRune(r) && needsBoundary(r) && !(unicode.IsDigit(r) && unicode.IsLetter(first) && e.kind == kUnit) {
 			return 0, false
 		}
 	}
