@@ -80,6 +80,8 @@ func TestMultilingual(t *testing.T) {
 			"We would like to order 600 pcs ER-E8, FOB Ningbo, 30% T/T deposit, balance against B/L copy. Our engineer asks which battery cell brand you use and whether the firmware can limit the speed to 25 km/h.\n\nVoltCity Ltd\n5 Harbour Rd, Dublin, Ireland\nTel +353 1 555 0101\nwww.voltcity.com", Sourcing},
 		{"en catalogue request", "buying@northpeak.ca", "Catalogue and FOB prices",
 			"Hello, we are a sporting goods wholesaler. Please send your catalogue and FOB Ningbo price list for your kick scooters.\n\nNorth Peak Sports Inc.\n200 King St W, Toronto, ON, Canada\nTel +1 416 555 0100\nwww.northpeak.ca", InfoGathering},
+		{"es no product word", "compras@importadoralima.pe", "Solicitud de catálogo",
+			"Buenos días, estamos interesados en sus productos. Trabajamos con un proveedor en China desde hace años; por favor envíenos su catálogo y lista de precios para comparar.\n\nImportadora Lima S.A.C.\nAv. Arequipa 1200, Lima, Perú\nTel. +51 1 555 0123", InfoGathering},
 		{"tr client", "ahmet@anadoluticaret.com.tr", "Müşterimiz için scooter",
 			"Merhaba, bir müşterimiz için elektrikli scooter arıyoruz. Bu ürünü ilk kez ithal edeceğiz; hangi belgeler gerekli, FOB ne demek?\n\nAnadolu Ticaret A.Ş.\nİstanbul\nTel +90 212 555 1234", MarketEntry},
 		{"ru competitor", "dealer.msk2025@mail.ru", "Дилерские цены на самокаты",
