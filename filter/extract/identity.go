@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -110,8 +109,13 @@ func (x *Extractor) company(dc *doc) string {
 		in := x.intro[m.e.val]
 		j := skipSp(low, m.end-base)
 		if j < len(region) && strings.ContainsRune("«\"“", firstRune(region[j:])) {
-			if q := quoted(region[j:]); q != "" {
-				add(q, base+j, 3)
+			// Only a company word introduces a quoted name: компания «X».
+			q := quoted(region[j:])
+			if q != "" && in != "from" && in != "of" && in != "this is" && in != "we are" {
+				inner := strings.Trim(q, "«»\"“”")
+				if unicode.IsUpper(firstRune(inner)) && len(strings.Fields(inner)) <= 4 {
+					add(q, base+j, 3)
+				}
 			}
 			continue
 		}
@@ -184,9 +188,6 @@ func (x *Extractor) company(dc *doc) string {
 		}
 	}
 	cands = kept
-	if debugCompany {
-		fmt.Printf("company candidates: %+v\n", cands)
-	}
 	// Domain agreement and repetition.
 	label := ""
 	if d := dc.m.From.Domain(); d != "" && !x.isFreeMail(d) {
@@ -819,5 +820,3 @@ func (x *Extractor) isFreeMail(d string) bool {
 	}
 	return false
 }
-
-var debugCompany = false

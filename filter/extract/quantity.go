@@ -191,6 +191,12 @@ func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 		if x.perAfter(dc, unitEnd) {
 			continue
 		}
+		// A number word counts only where products or samples are the
+		// subject: "in one piece" is not an order.
+		if n.word && q.p < 0 && !q.sample && !dc.sentHas(n.start, kSample) && !dc.sentHas(n.start, kSampleOne) &&
+			!dc.sentHas(n.start, kModel) && !dc.sentHas(n.start, kWord) && !dc.sentHas(n.start, kNotMade) {
+			continue
+		}
 		if !q.sample {
 			q.sample = dc.sentHas(n.start, kSample) || dc.sentHas(n.start, kSampleOne)
 		}
