@@ -316,7 +316,11 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 		return v
 	}
 	sig := append([]Signal{{Name: best + "-score", Weight: round(bestScore)}}, cueSignals...)
-	sig = append(sig, factSignals...)
+	for _, s := range factSignals {
+		if s.Weight > 0 || best == Sourcing {
+			sig = append(sig, s)
+		}
+	}
 	return j.finish(m, f, v, best, "", sig, ev)
 }
 
