@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
+	"golang.org/x/net/idna"
 
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/decode"
@@ -157,8 +158,8 @@ func recipients(m *decode.Message, v judge.Verdict) []*mail.Address {
 func addresses(list []decode.Address) []*mail.Address {
 	var out []*mail.Address
 	for _, a := range list {
-		addr := strings.TrimSpace(a.Addr)
-		if !validAddr(addr) {
+		addr, ok := asciiAddr(strings.TrimSpace(a.Addr))
+		if !ok || !validAddr(addr) {
 			continue
 		}
 		out = append(out, &mail.Address{Name: truncRunes(clean(a.Name), maxName), Address: addr})
@@ -167,6 +168,34 @@ func addresses(list []decode.Address) []*mail.Address {
 		}
 	}
 	return out
+}
+
+// asciiAddr returns addr with an internationalised domain in its ASCII
+// (punycode) form; a non-ASCII local part cannot go into a plain header.
+func asciiAddr(addr string) (string, bool) {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr, false
+	}
+	local, domain := addr[:at], addr[at+1:]
+	for i := 0; i < len(local); i++ {
+		if local[i] >= 0x80 {
+			return "", false
+		}
+	}
+	for i := 0; i < len(domain); i++ {
+		if domain[i] >= 0x80 {
+			if !utf8.ValidString(domain) {
+				return "", false
+			}
+			d, err := idna.Lookup.ToASCII(domain)
+			if err != nil {
+				return "", false
+			}
+			return local + "@" + d, true
+		}
+	}
+	return addr, true
 }
 
 // validAddr accepts a plain addr-spec without anything that could break a

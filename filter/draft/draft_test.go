@@ -216,6 +216,18 @@ func TestThreadingAndRecipients(t *testing.T) {
 		}
 	}
 
+	// An internationalised domain goes into the header as punycode; a
+	// non-ASCII local part cannot, so From is used.
+	v.Signals = nil
+	m.ReplyTo = []decode.Address{{Addr: "compras@señal.es"}}
+	if d, _ := r.Draft(m, v, rep(), testNow); len(d.To) != 1 || d.To[0] != "compras@xn--seal-hqa.es" {
+		t.Errorf("IDN Reply-To: To %v", d.To)
+	}
+	m.ReplyTo = []decode.Address{{Addr: "señor@example.es"}}
+	if d, _ := r.Draft(m, v, rep(), testNow); len(d.To) != 1 || d.To[0] != "h.becker@scootworld.de" {
+		t.Errorf("UTF-8 local part: To %v", d.To)
+	}
+
 	// An existing "Re:" is not doubled.
 	m.Subject = "RE: Inquiry"
 	v.Signals = nil
