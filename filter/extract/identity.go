@@ -605,8 +605,9 @@ func (x *Extractor) address(dc *doc) string {
 		}
 		return line
 	}
-	// Glued street words: "Hafenstraße 21", "Industrieweg 42".
-	for _, line := range strings.Split(dc.orig[from:], "\n") {
+	// Glued street words: "Hafenstraße 21", "Industrieweg 42", in the
+	// closing lines where signatures are.
+	for _, line := range strings.Split(dc.orig[tailFrom(dc.orig, from, 25):], "\n") {
 		for _, part := range strings.Split(line, " | ") {
 			for _, w := range strings.Fields(strings.ToLower(part)) {
 				w = strings.TrimRight(w, ",")
@@ -747,7 +748,7 @@ func (x *Extractor) website(dc *doc) string {
 		}
 	}
 	// Bare domains in a signature line: "| ridekids.com.au".
-	for _, line := range strings.Split(s, "\n") {
+	for _, line := range strings.Split(s[tailFrom(s, 0, 25):], "\n") {
 		for _, t := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '|' || r == '·' || r == ',' }) {
 			t = strings.TrimRight(t, ".;)")
 			if strings.Contains(t, "@") || strings.Count(t, ".") == 0 {
@@ -819,4 +820,21 @@ func (x *Extractor) isFreeMail(d string) bool {
 		}
 	}
 	return false
+}
+
+// tailFrom returns the offset in s (not before from) where its last n lines
+// start.
+func tailFrom(s string, from, n int) int {
+	i := len(s)
+	for ; n > 0 && i > from; n-- {
+		j := strings.LastIndexByte(s[from:i], '\n')
+		if j < 0 {
+			return from
+		}
+		i = from + j
+	}
+	if i < from {
+		return from
+	}
+	return i
 }
