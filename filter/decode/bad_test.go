@@ -374,3 +374,19 @@ func TestTransferEncodingVariants(t *testing.T) {
 		t.Errorf("text %q problems %v", m.Text, m.Problems)
 	}
 }
+
+// TestPartHeaderBomb: go-message reads part headers without a limit; the
+// guard cuts them, so a 30 MB header line in a part costs no more than a
+// 30 MB attachment.
+func TestPartHeaderBomb(t *testing.T) {
+	in := hdr + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfirst part\r\n--b\r\nX-Big: " +
+		strings.Repeat("a", 30<<20) + "\r\n continued\r\nContent-Type: text/plain\r\n\r\nsecond\r\n--b--\r\n"
+	start := time.Now()
+	m := mustParse(t, in)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if m.Text != "first part\n\nsecond" || !hasProblem(m, ProblemHeaderTooBig) {
+		t.Errorf("text %q problems %v", m.Text, m.Problems)
+	}
+}

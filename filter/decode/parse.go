@@ -272,7 +272,13 @@ func (ps *parser) entity(h textproto.Header, body io.Reader, depth int, c *colle
 // multipart walks the parts of a multipart body.
 func (ps *parser) multipart(mt, boundary string, body io.Reader, depth int, c *collector) {
 	rec := &recorder{r: body, max: ps.budget + 1024}
-	mr := textproto.NewMultipartReader(rec, boundary)
+	guard := newPartHeaderGuard(rec, boundary, partHeaderLine, min(ps.lim.MaxHeaderBytes, partHeaderMax))
+	mr := textproto.NewMultipartReader(guard, boundary)
+	defer func() {
+		if guard.cut {
+			ps.p.add(ProblemHeaderTooBig)
+		}
+	}()
 	alternative := mt == "multipart/alternative"
 	report := mt == "multipart/report"
 	var alts []*collector
@@ -337,6 +343,13 @@ func (ps *parser) multipart(mt, boundary string, body io.Reader, depth int, c *c
 		ps.chooseAlternative(alts, c)
 	}
 }
+
+// Part headers are small (a Content-Type, a Content-Disposition with a
+// file name): these bound a line and a whole part header.
+const (
+	partHeaderLine = 16 << 10
+	partHeaderMax  = 64 << 10
+)
 
 func isEOFError(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
