@@ -67,6 +67,9 @@ func TestCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		m, f, sg := prepare(cfg, raw, &l)
+		if os.Getenv("JUDGE_NOSUBJECT") != "" { // robustness check
+			m.Subject = ""
+		}
 		ev := evidence{score: map[string]float64{}, text: map[string]float64{}, plans: map[string]string{}}
 		v := j.judge(m, f, sg, &ev)
 		if os.Getenv("JUDGE_DEBUG") != "" {
