@@ -61,12 +61,28 @@ func (l Limits) withDefaults() Limits {
 // Parse reads one RFC 5322 message from r and decodes it.
 //
 // It returns an error only when r holds no header at all (ErrNoHeader);
-// every other defect is reported in Message.Problems. Parse reads r to the
-// end of the MIME structure (the closing boundary of the top multipart, or
-// the end of a single-part body) but never beyond Limits.MaxReadBytes: the
-// structure after a large attachment still matters (text parts may follow
-// it), and skipping over attachment bytes only scans for the boundary, it
-// decodes nothing. Parse never panics.
+// every other defect is reported in Message.Problems (see the Problem
+// constants). Parse never panics: a bug is recovered and reported as
+// ProblemInternal with what was decoded so far.
+//
+// What goes where: text/plain and text/html parts that are not attachments
+// make the body (in multipart/alternative the plain text is preferred,
+// unless it is a stub beside a real HTML text); the body is then split into
+// Text, Signature and Quoted. Attachments (Content-Disposition attachment,
+// a file name, or a non-text type) are listed with their encoded size and
+// never decoded. An embedded message/rfc822 is listed in Parts (followed by
+// its own leaf parts, whose attachments are listed too) and its text is
+// rendered into Quoted as a forwarded message. In a multipart/report only
+// the first, human-readable part is read as text; the delivery or
+// disposition status and the returned message are listed as attachments.
+//
+// Reading: Parse reads r to the end of the MIME structure (the closing
+// boundary of the top multipart, or the end of a single-part body) but
+// never beyond Limits.MaxReadBytes. It does not stop after the text budget
+// is spent, because text parts may follow a large attachment; attachment
+// bytes are only scanned for the next boundary and counted, so a 25 MB
+// attachment costs a few milliseconds. Part headers are cut to 16 KiB per
+// line and 64 KiB in all before go-message's multipart reader sees them.
 func Parse(r io.Reader, lim Limits) (msg *Message, err error) {
 	var ps *parser
 	defer func() {
