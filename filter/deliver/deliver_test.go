@@ -33,6 +33,8 @@ type testServer struct {
 	addr string
 	srv  *smtp.Server
 
+	sessions atomic.Int32
+
 	mu    sync.Mutex
 	msgs  []gotMsg
 	datas int
@@ -130,7 +132,10 @@ func startServer(t testing.TB, network, addr string, lmtp bool, s *testServer) *
 		t.Fatal(err)
 	}
 	s.addr = l.Addr().String()
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &testSession{s: s}, nil }))
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		s.sessions.Add(1)
+		return &testSession{s: s}, nil
+	}))
 	s.srv.Domain = "downstream.test"
 	s.srv.LMTP = lmtp
 	s.srv.EnableSMTPUTF8 = true
@@ -826,5 +831,33 @@ func TestMaildirDiskFull(t *testing.T) {
 	}
 	if tmp, _ := filepath.Glob(filepath.Join(root, "*", "tmp", "*")); len(tmp) != 0 {
 		t.Errorf("left in tmp/: %v", tmp)
+	}
+}
+
+// Connections are reused between deliveries, and a cached connection the
+// server closed meanwhile is replaced without failing the delivery.
+func TestSMTPConnectionReuse(t *testing.T) {
+	srv := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{})
+	c := &SMTP{Network: "tcp", Addr: srv.addr, Timeout: 5 * time.Second, MaxIdle: 4}
+	defer c.Close()
+	for i := range 5 {
+		errs := c.Deliver(context.Background(), "a@example.org", []string{"x@company.test"}, strings.NewReader(fmt.Sprintf("Subject: %d\r\n\r\nx\r\n", i)))
+		if errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+	}
+	if n := srv.sessions.Load(); n != 1 {
+		t.Errorf("%d sessions for 5 sequential deliveries", n)
+	}
+
+	// The server goes away and comes back: the idle connection is dead.
+	srv.srv.Close()
+	srv2 := startServer(t, "tcp", srv.addr, false, &testServer{})
+	errs := c.Deliver(context.Background(), "a@example.org", []string{"x@company.test"}, strings.NewReader("Subject: after\r\n\r\nx\r\n"))
+	if errs[0] != nil {
+		t.Fatalf("delivery over a replaced connection: %v", errs[0])
+	}
+	if len(srv2.messages()) != 1 {
+		t.Error("not delivered to the new server")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -32,6 +33,16 @@ type SMTP struct {
 	Hostname string
 	// Timeout bounds the connection and each command.
 	Timeout time.Duration
+	// MaxIdle connections are kept open after a delivery for the next one,
+	// for at most IdleTimeout (default 2s, as Postfix's
+	// smtp_connection_cache_time_limit). 0 means one connection per
+	// message.
+	MaxIdle     int
+	IdleTimeout time.Duration
+
+	mu     sync.Mutex
+	idle   []*conn
+	closed bool
 }
 
 func (c *SMTP) String() string {
@@ -48,104 +59,240 @@ type Sizer interface{ Size() int64 }
 // Deliver implements Courier. For LMTP the DATA reply is per recipient.
 func (c *SMTP) Deliver(ctx context.Context, from string, rcpts []string, msg io.Reader) []error {
 	errs := make([]error, len(rcpts))
-	all := func(err error) []error {
+	for fresh := false; ; fresh = true {
+		s, reused, stop, err := c.session(ctx, fresh)
+		if err != nil {
+			for i := range errs {
+				errs[i] = err
+			}
+			return errs
+		}
+		healthy, mailFailed := c.transact(s.cl, from, rcpts, msg, errs)
+		if stop() && healthy && c.MaxIdle > 0 {
+			c.put(s)
+			return errs
+		}
+		if healthy {
+			s.cl.Quit()
+		}
+		s.cl.Close()
+		if !(reused && mailFailed) {
+			return errs
+		}
+		// The cached connection was dead (the server closed it while
+		// idle): nothing was sent, try once on a new one.
+		clear(errs)
+	}
+}
+
+// transact runs MAIL, RCPT and DATA, filling errs; it reports whether the
+// connection is still fit for another transaction, and whether MAIL failed
+// without an SMTP reply (a dead connection; nothing was sent).
+func (c *SMTP) transact(cl *smtp.Client, from string, rcpts []string, msg io.Reader, errs []error) (healthy, mailFailed bool) {
+	healthy = true
+	all := func(err error) {
+		var se *smtp.SMTPError
+		if err != nil && !errors.As(err, &se) {
+			healthy = false // network or protocol trouble
+		}
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = err
 			}
 		}
-		return errs
 	}
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 2 * time.Minute
-	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, c.Network, c.Addr)
-	if err != nil {
-		return all(fmt.Errorf("connect to %s: %w", c, err))
-	}
-	// Cancelling ctx (Stop, attempt timeout) unblocks any read or write.
-	defer context.AfterFunc(ctx, func() { conn.Close() })()
-	if c.TLS {
-		cfg := c.TLSConfig
-		if cfg == nil {
-			host, _, _ := net.SplitHostPort(c.Addr)
-			cfg = &tls.Config{ServerName: host}
-		}
-		conn = tls.Client(conn, cfg)
-	}
-	var cl *smtp.Client
-	if c.LMTP {
-		cl = smtp.NewClientLMTP(conn)
-	} else {
-		cl = smtp.NewClient(conn)
-	}
-	defer cl.Close()
-	cl.CommandTimeout = timeout
-	cl.SubmissionTimeout = timeout
-	hostname := c.Hostname
-	if hostname == "" {
-		hostname = "localhost"
-	}
-	if err := cl.Hello(hostname); err != nil {
-		return all(c.wrap("greeting", err, false))
-	}
-
 	opts := &smtp.MailOptions{}
 	if s, ok := msg.(Sizer); ok {
 		opts.Size = s.Size()
 	}
 	if needsUTF8(from, rcpts) {
 		if ok, _ := cl.Extension("SMTPUTF8"); !ok {
-			return all(Permanent(fmt.Errorf("%s does not support SMTPUTF8, needed for a non-ASCII address (5.6.7)", c)))
+			all(Permanent(&RemoteError{Relay: c.String(), Step: "MAIL FROM", Err: errors.New("server does not support SMTPUTF8, needed for a non-ASCII address (5.6.7)")}))
+			return true, false
 		}
 		opts.UTF8 = true
 	}
 	if err := cl.Mail(from, opts); err != nil {
-		return all(c.wrap("MAIL FROM", err, true))
+		all(c.wrap("MAIL FROM", err, true))
+		return healthy, !healthy
 	}
 	var accepted []int
 	for i, to := range rcpts {
 		if err := cl.Rcpt(to, nil); err != nil {
+			var se *smtp.SMTPError
+			if !errors.As(err, &se) {
+				all(c.wrap("RCPT TO", err, false))
+				return false, false
+			}
 			errs[i] = c.wrap("RCPT TO", err, true)
 			continue
 		}
 		accepted = append(accepted, i)
 	}
 	if len(accepted) == 0 {
-		cl.Quit()
-		return errs
+		return cl.Reset() == nil, false
 	}
 	w, err := cl.Data()
 	if err != nil {
-		return all(c.wrap("DATA", err, true))
+		all(c.wrap("DATA", err, true))
+		return healthy, false
 	}
 	if _, err := io.Copy(w, msg); err != nil {
-		return all(c.wrap("DATA", err, false))
+		all(c.wrap("DATA", err, false))
+		return false, false
 	}
 	if !c.LMTP {
 		if err := w.Close(); err != nil {
-			return all(c.wrap("end of DATA", err, true))
+			all(c.wrap("end of DATA", err, true))
 		}
-	} else {
-		resp, err := w.CloseWithLMTPResponse()
-		var lerr smtp.LMTPDataError
-		errors.As(err, &lerr)
-		for _, i := range accepted {
-			switch {
-			case resp[rcpts[i]] != nil:
-			case lerr[rcpts[i]] != nil:
-				errs[i] = c.wrap("end of DATA", lerr[rcpts[i]], true)
-			case err != nil:
-				errs[i] = c.wrap("end of DATA", err, false)
-			default:
-				errs[i] = fmt.Errorf("%s: no LMTP reply for <%s>", c, rcpts[i])
-			}
+		return healthy, false
+	}
+	resp, err := w.CloseWithLMTPResponse()
+	var lerr smtp.LMTPDataError
+	errors.As(err, &lerr)
+	for _, i := range accepted {
+		switch {
+		case resp[rcpts[i]] != nil:
+		case lerr[rcpts[i]] != nil:
+			errs[i] = c.wrap("end of DATA", lerr[rcpts[i]], true)
+		case err != nil:
+			errs[i] = c.wrap("end of DATA", err, false)
+			healthy = false
+		default:
+			errs[i] = fmt.Errorf("%s: no LMTP reply for <%s>", c, rcpts[i])
+			healthy = false
 		}
 	}
-	cl.Quit()
-	return errs
+	return healthy, false
+}
+
+// conn is one open SMTP/LMTP session past EHLO.
+type conn struct {
+	nc        net.Conn
+	cl        *smtp.Client
+	idleSince time.Time
+}
+
+// session returns a connection ready for MAIL: an idle one (unless fresh)
+// or a new one. stop ends the watch that closes the connection when ctx
+// ends; it returns false if that already happened.
+func (c *SMTP) session(ctx context.Context, fresh bool) (s *conn, reused bool, stop func() bool, err error) {
+	if !fresh {
+		if s = c.take(); s != nil {
+			nc := s.nc
+			return s, true, context.AfterFunc(ctx, func() { nc.Close() }), nil
+		}
+	}
+	timeout := c.timeout()
+	d := net.Dialer{Timeout: timeout}
+	nc, err := d.DialContext(ctx, c.Network, c.Addr)
+	if err != nil {
+		return nil, false, nil, fmt.Errorf("connect to %s: %w", c, err)
+	}
+	if c.TLS {
+		cfg := c.TLSConfig
+		if cfg == nil {
+			host, _, _ := net.SplitHostPort(c.Addr)
+			cfg = &tls.Config{ServerName: host}
+		}
+		nc = tls.Client(nc, cfg)
+	}
+	// Cancelling ctx (Stop, attempt timeout) unblocks any read or write.
+	stop = context.AfterFunc(ctx, func() { nc.Close() })
+	s = &conn{nc: nc}
+	if c.LMTP {
+		s.cl = smtp.NewClientLMTP(nc)
+	} else {
+		s.cl = smtp.NewClient(nc)
+	}
+	s.cl.CommandTimeout = timeout
+	s.cl.SubmissionTimeout = timeout
+	hostname := c.Hostname
+	if hostname == "" {
+		hostname = "localhost"
+	}
+	if err := s.cl.Hello(hostname); err != nil {
+		stop()
+		s.cl.Close()
+		return nil, false, nil, c.wrap("greeting", err, false)
+	}
+	return s, false, stop, nil
+}
+
+func (c *SMTP) timeout() time.Duration {
+	if c.Timeout <= 0 {
+		return 2 * time.Minute
+	}
+	return c.Timeout
+}
+
+func (c *SMTP) idleTimeout() time.Duration {
+	if c.IdleTimeout <= 0 {
+		return 2 * time.Second
+	}
+	return c.IdleTimeout
+}
+
+// take returns the most recently used idle connection, nil if none.
+func (c *SMTP) take() *conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.idle) > 0 {
+		s := c.idle[len(c.idle)-1]
+		c.idle = c.idle[:len(c.idle)-1]
+		if time.Since(s.idleSince) < c.idleTimeout() {
+			return s
+		}
+		go s.cl.Quit()
+	}
+	return nil
+}
+
+func (c *SMTP) put(s *conn) {
+	s.idleSince = time.Now()
+	c.mu.Lock()
+	if c.closed || len(c.idle) >= c.MaxIdle {
+		c.mu.Unlock()
+		s.cl.Quit()
+		s.cl.Close()
+		return
+	}
+	c.idle = append(c.idle, s)
+	c.mu.Unlock()
+	time.AfterFunc(c.idleTimeout(), c.expire)
+}
+
+// expire closes connections idle for longer than IdleTimeout.
+func (c *SMTP) expire() {
+	c.mu.Lock()
+	var old []*conn
+	keep := c.idle[:0]
+	for _, s := range c.idle {
+		if time.Since(s.idleSince) >= c.idleTimeout() {
+			old = append(old, s)
+		} else {
+			keep = append(keep, s)
+		}
+	}
+	c.idle = keep
+	c.mu.Unlock()
+	for _, s := range old {
+		s.cl.Quit()
+		s.cl.Close()
+	}
+}
+
+// Close says QUIT on the idle connections; later deliveries do not cache.
+func (c *SMTP) Close() error {
+	c.mu.Lock()
+	idle := c.idle
+	c.idle, c.closed = nil, true
+	c.mu.Unlock()
+	for _, s := range idle {
+		s.cl.Quit()
+		s.cl.Close()
+	}
+	return nil
 }
 
 // wrap names the step and the host; a 5xx reply is permanent where the
@@ -219,7 +366,7 @@ func NewCourier(t config.Target, hostname string, timeout time.Duration) (Courie
 		if network == "" {
 			network = "tcp"
 		}
-		return &SMTP{Network: network, Addr: t.Address, LMTP: t.Scheme == "lmtp", TLS: t.TLS, Hostname: hostname, Timeout: timeout}, nil
+		return &SMTP{Network: network, Addr: t.Address, LMTP: t.Scheme == "lmtp", TLS: t.TLS, Hostname: hostname, Timeout: timeout, MaxIdle: 32}, nil
 	case "maildir":
 		return &Maildir{Root: t.Address, Hostname: hostname}, nil
 	}
