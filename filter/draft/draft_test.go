@@ -146,8 +146,8 @@ func TestLanguageChoice(t *testing.T) {
 		{"pt-BR", judge.Sourcing, "pt", "templates/quote.pt.tmpl"},
 		{"ES", judge.Sourcing, "es", "templates/quote.es.tmpl"},
 		{"en", judge.MarketEntry, "en", "templates/quote.market-entry.en.tmpl"},
-		// The buyer's language beats a buyer-type specialisation in English.
-		{"fr", judge.MarketEntry, "fr", "templates/quote.fr.tmpl"},
+		{"fr", judge.MarketEntry, "fr", "templates/quote.market-entry.fr.tmpl"},
+		{"fr", judge.InfoGathering, "fr", "templates/quote.fr.tmpl"},
 		{"de", judge.MarketEntry, "en", "templates/quote.market-entry.en.tmpl"},
 	} {
 		v := judge.Verdict{BuyerType: c.bt, ReplyPlan: judge.PlanQuote, Fields: extract.Fields{Language: c.lang}}
@@ -157,6 +157,24 @@ func TestLanguageChoice(t *testing.T) {
 		}
 		if d.Lang != c.wantLang || d.Template != c.wantFile {
 			t.Errorf("lang %q, %s: got %s from %s, want %s from %s", c.lang, c.bt, d.Lang, d.Template, c.wantLang, c.wantFile)
+		}
+	}
+}
+
+// The buyer's language beats a buyer-type specialisation that exists only
+// in English.
+func TestLanguageBeatsEnglishSpecialisation(t *testing.T) {
+	dir := copyTemplates(t)
+	os.WriteFile(filepath.Join(dir, "guarded.intel-probe.en.tmpl"), []byte(`{{define "body"}}Thank you.{{end}}`), 0o644)
+	r := newRenderer(t, dir)
+	for lang, want := range map[string]string{"fr": "guarded.fr.tmpl", "de": "guarded.intel-probe.en.tmpl", "en": "guarded.intel-probe.en.tmpl"} {
+		v := judge.Verdict{BuyerType: judge.IntelProbe, ReplyPlan: judge.PlanGuarded, Fields: extract.Fields{Language: lang}}
+		d, err := r.Draft(SampleMessage(), v, rep(), testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(d.Template) != want {
+			t.Errorf("%s: %s, want %s", lang, d.Template, want)
 		}
 	}
 }
