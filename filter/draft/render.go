@@ -79,6 +79,9 @@ type entry struct {
 // New loads the templates of dir, or the embedded ones when dir is "". The
 // set must parse and render the sample data without error.
 func New(dir string, sup *config.Supplier) (*Renderer, error) {
+	if sup == nil {
+		return nil, errors.New("draft: no supplier")
+	}
 	r := &Renderer{sup: sup, dir: dir}
 	if dir == "" {
 		r.fsys, r.label = templates.FS, "templates"
