@@ -57,6 +57,15 @@ type countedConn struct {
 	release func()
 }
 
+// CloseWrite half-closes when the connection can (TCP), for a lingering
+// close after a final reply.
+func (c *countedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
 func (c *countedConn) Close() error {
 	c.once.Do(c.release)
 	return c.Conn.Close()
@@ -122,17 +131,7 @@ func clientIP(a net.Addr) string {
 func refuse(c net.Conn, hostname, why string) {
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	c.Write([]byte("421 4.7.0 " + hostname + " " + why + ", try again later\r\n"))
-	if tc, ok := c.(interface{ CloseWrite() error }); ok {
-		tc.CloseWrite()
-		// Let the client read the reply before the socket goes away.
-		buf := make([]byte, 512)
-		for {
-			if _, err := c.Read(buf); err != nil {
-				break
-			}
-		}
-	}
-	c.Close()
+	lingeringClose(c)
 }
 
 func isTemporary(err error) bool {

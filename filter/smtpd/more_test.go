@@ -125,7 +125,7 @@ func TestMetrics(t *testing.T) {
 
 func TestIdleTimeout(t *testing.T) {
 	cfg := testConfig()
-	cfg.ReadTimeout = config.Duration(300 * time.Millisecond)
+	cfg.ReadTimeout = config.Duration(time.Second)
 	ts := start(t, cfg, nil)
 	d := dial(t, ts.addr)
 	d.hello()

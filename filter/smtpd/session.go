@@ -305,8 +305,21 @@ func (ss *session) hangUp(err *smtp.SMTPError) *smtp.SMTPError {
 	c := ss.conn.Conn()
 	c.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(c, "%d %d.%d.%d %s\r\n", err.Code, err.EnhancedCode[0], err.EnhancedCode[1], err.EnhancedCode[2], err.Message)
-	c.Close()
+	lingeringClose(c)
 	return err
+}
+
+// lingeringClose closes c so that the client can still read our last
+// reply: closing a socket with unread input makes the kernel send a reset,
+// which can destroy the reply in the client's receive buffer. So: send
+// FIN, read and discard what the client still sends (bounded in time and
+// size), then close.
+func lingeringClose(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		io.CopyN(io.Discard, c, 1<<20)
+	}
+	c.Close()
 }
 
 func (ss *session) authservID() string {
