@@ -70,6 +70,12 @@ func TestCorpus(t *testing.T) {
 		if os.Getenv("JUDGE_NOSUBJECT") != "" { // robustness check
 			m.Subject = ""
 		}
+		if os.Getenv("JUDGE_NOSENDER") != "" { // text alone
+			sg = nil
+		}
+		if os.Getenv("JUDGE_NOSIG") != "" { // cues from the body alone
+			m.Signature = ""
+		}
 		ev := evidence{score: map[string]float64{}, text: map[string]float64{}, plans: map[string]string{}}
 		v := j.judge(m, f, sg, &ev)
 		if os.Getenv("JUDGE_DEBUG") != "" {
