@@ -390,6 +390,9 @@ const (
 	maxSubject   = 1 << 10
 	maxText      = 32 << 10
 	maxSignature = 4 << 10
+	// maxItems bounds the figures, mentions and names weighed, so that a
+	// text repeating one cue thousands of times stays cheap.
+	maxItems = 300
 )
 
 // clip cuts s to at most n bytes at a rune boundary.
@@ -432,6 +435,9 @@ func (x *Extractor) newDoc(m *decode.Message) *doc {
 	}
 	dc.split()
 	dc.nums = scanNumbers(dc.low)
+	if len(dc.nums) > maxItems {
+		dc.nums = dc.nums[:maxItems]
+	}
 	return dc
 }
 

@@ -6,6 +6,28 @@ import (
 	"unicode/utf8"
 )
 
+// maxNames bounds the company names weighed in one message, and nameWindow
+// how far around a legal form a name is looked for.
+const (
+	maxNames   = 64
+	nameWindow = 200
+)
+
+// lineAround returns the bounds of the line holding s[i:end], at most
+// nameWindow bytes either side.
+func lineAround(s string, i, end int) (int, int) {
+	lo := max(0, i-nameWindow)
+	ls := lo + strings.LastIndexByte(s[lo:i], '\n') + 1
+	hi := min(len(s), end+nameWindow)
+	le := strings.IndexByte(s[end:hi], '\n')
+	if le < 0 {
+		le = hi
+	} else {
+		le += end
+	}
+	return ls, le
+}
+
 // company candidate
 type compCand struct {
 	text  string
@@ -33,6 +55,9 @@ func (x *Extractor) company(dc *doc) string {
 	base := dc.textStart
 	var cands []compCand
 	add := func(text string, pos, score int) {
+		if len(cands) >= maxNames {
+			return
+		}
 		text = strings.TrimSpace(strings.Trim(strings.TrimSpace(text), ",;:-–|"))
 		if utf8.RuneCountInString(text) < 3 || utf8.RuneCountInString(text) > 80 {
 			return
@@ -50,6 +75,9 @@ func (x *Extractor) company(dc *doc) string {
 	}
 	// Legal forms after the name.
 	for _, mi := range dc.byKind[kSuffix] {
+		if len(cands) >= maxNames {
+			break
+		}
 		m := &dc.ms[mi]
 		suf := x.suffixes[m.e.val]
 		if m.start < base || dc.orig[m.start:m.end] != suf {
@@ -59,13 +87,7 @@ func (x *Extractor) company(dc *doc) string {
 		if !suffixBoundary(region, i, end, suf) {
 			continue
 		}
-		ls := strings.LastIndexByte(region[:i], '\n') + 1
-		le := strings.IndexByte(region[end:], '\n')
-		if le < 0 {
-			le = len(region)
-		} else {
-			le += end
-		}
+		ls, le := lineAround(region, i, end)
 		first, _ := utf8.DecodeRuneInString(suf)
 		if isCJK(first) || isArabic(first) {
 			if start := cjkNameStart(region, ls, i); start >= 0 {
@@ -79,13 +101,16 @@ func (x *Extractor) company(dc *doc) string {
 	}
 	// Legal forms before the name.
 	for _, mi := range dc.byKind[kPrefix] {
+		if len(cands) >= maxNames {
+			break
+		}
 		m := &dc.ms[mi]
 		pre := x.prefixes[m.e.val]
 		if m.start < base || dc.orig[m.start:m.end] != pre {
 			continue
 		}
 		i := m.start - base
-		ls := strings.LastIndexByte(region[:i], '\n') + 1
+		ls, _ := lineAround(region, i, i)
 		if name := x.afterPrefix(region, i, pre); name != "" {
 			lineStart := strings.TrimSpace(region[ls:i]) == ""
 			first, _ := utf8.DecodeRuneInString(pre)
@@ -102,6 +127,9 @@ func (x *Extractor) company(dc *doc) string {
 	low := dc.low[base:]
 	// "We are X, a …", "la société X", "компания «X»".
 	for _, mi := range dc.byKind[kIntro] {
+		if len(cands) >= maxNames {
+			break
+		}
 		m := &dc.ms[mi]
 		if m.start < base {
 			continue
@@ -122,7 +150,7 @@ func (x *Extractor) company(dc *doc) string {
 		if j >= len(region) || !unicode.IsUpper(firstRune(region[j:])) {
 			continue
 		}
-		name, last := x.nameAfter(region[j:])
+		name, last := x.nameAfter(region[j:min(len(region), j+nameWindow)])
 		if name == "" {
 			continue
 		}
@@ -578,13 +606,7 @@ func (x *Extractor) address(dc *doc) string {
 		if m.start < from {
 			continue
 		}
-		ls := strings.LastIndexByte(dc.orig[:m.start], '\n') + 1
-		le := strings.IndexByte(dc.orig[m.start:], '\n')
-		if le < 0 {
-			le = len(dc.orig)
-		} else {
-			le += m.start
-		}
+		ls, le := lineAround(dc.orig, m.start, m.end)
 		line := dc.orig[ls:le]
 		if !strings.ContainsAny(line, "0123456789٠١٢٣٤٥٦٧٨٩") || strings.Contains(line, "@") {
 			continue

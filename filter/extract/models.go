@@ -135,6 +135,9 @@ func (x *Extractor) models(dc *doc, f *Fields) *modelInfo {
 			cand = append(cand, i)
 		}
 	}
+	if len(cand) > maxItems {
+		cand = cand[:maxItems]
+	}
 	keep := make([]bool, len(cand))
 	for a, i := range cand {
 		keep[a] = true

@@ -121,7 +121,10 @@ type qmention struct {
 func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 	s := dc.low
 	nums := append([]num(nil), dc.nums...)
-	for _, i := range dc.byKind[kNumWord] {
+	for k, i := range dc.byKind[kNumWord] {
+		if k >= maxItems {
+			break
+		}
 		m := &dc.ms[i]
 		w := s[m.start:m.end]
 		nums = append(nums, num{start: m.start, end: m.end, val: float64(m.e.val), isInt: true, word: true, article: x.articles[w]})
