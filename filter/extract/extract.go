@@ -54,6 +54,7 @@ type wordsData struct {
 	} `toml:"containers"`
 	Terms struct {
 		Incoterms  []string          `toml:"incoterms"`
+		AnyCase    []string          `toml:"incoterms_any_case"`
 		Meaning    []string          `toml:"meaning"`
 		Currencies map[string]string `toml:"currencies"`
 		Target     []string          `toml:"target"`
@@ -99,6 +100,7 @@ type Extractor struct {
 	nParts     int
 
 	incoterms  []string
+	anyCase    map[string]bool
 	currencies []string
 	payments   []string
 	countries  []string
@@ -223,6 +225,7 @@ func New(s *config.Supplier) (*Extractor, error) {
 		x.incoterms = append(x.incoterms, t)
 		d.add(t, entry{kind: kIncoterm, val: i})
 	}
+	x.anyCase = setOf(wd.Terms.AnyCase, false)
 	addAll(d, wd.Terms.Meaning, kMeaning)
 	addAll(d, wd.Terms.Target, kTarget)
 	for _, w := range sortedKeys(wd.Terms.Currencies) {

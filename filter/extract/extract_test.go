@@ -242,3 +242,15 @@ func TestEmpty(t *testing.T) {
 	}
 	_ = x.Extract(nil)
 }
+
+func TestMoreCases(t *testing.T) {
+	x := exampleExtractor(t)
+	f := x.Extract(msg("a@example.com", "", "We need 300-500 pcs ER-K200, fob price please. Our budget is USD 27 per unit."))
+	if qstr(f.Quantity) != 300 || f.Incoterm != "FOB" || f.TargetPrice == nil || *f.TargetPrice != 27 {
+		t.Errorf("got quantity %v incoterm %q target %v", qstr(f.Quantity), f.Incoterm, f.TargetPrice)
+	}
+	f = x.Extract(msg("a@example.com", "", "Best regards,\nJohn\nAcme Trading Company\n+1 212 555 0100"))
+	if f.Company != "Acme Trading Company" || f.Country != "US" {
+		t.Errorf("got company %q country %q", f.Company, f.Country)
+	}
+}

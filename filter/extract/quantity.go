@@ -171,6 +171,15 @@ func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 		if j < len(s) && s[j] == '%' {
 			continue
 		}
+		// "300-500 pcs", "500~1000 units": the lower figure counts.
+		if !n.word && j < len(s) && (s[j] == '-' || s[j] == '~' || strings.HasPrefix(s[j:], "–")) {
+			k := skipSp(s, j+utf8.RuneLen(firstRune(s[j:])))
+			if k < len(s) && isDigit(s[k]) {
+				if hi, ok := parseNumber(s, k); ok && hi.val > n.val {
+					j = skipSp(s, hi.end)
+				}
+			}
+		}
 		q := qmention{val: int(n.val), p: -1, line: dc.line(n.start), start: n.start}
 		unitEnd := -1
 		cjk := n.word && !needsBoundary(firstRune(s[n.start:]))

@@ -12,7 +12,7 @@ func (x *Extractor) terms(dc *doc, mi *modelInfo, f *Fields) {
 	// about ("what does FOB mean?"), nor a Spanish tax number ("CIF: B123").
 	for _, i := range dc.byKind[kIncoterm] {
 		m := &dc.ms[i]
-		if dc.orig[m.start:m.end] != strings.ToUpper(dc.orig[m.start:m.end]) {
+		if w := dc.orig[m.start:m.end]; w != strings.ToUpper(w) && !x.anyCase[x.incoterms[m.e.val]] {
 			continue
 		}
 		if j := m.end; j+1 < len(s) && (s[j] == ':' || s[j] == '/') && isWordRune(rune(s[skipSp(s, j+1)])) {
