@@ -164,7 +164,7 @@ func TestOpenCleansHalfEntries(t *testing.T) {
 func TestConcurrentStores(t *testing.T) {
 	dir := t.TempDir()
 	cfs := &countFS{}
-	s, err := OpenFS(dir, cfs)
+	s, err := OpenWith(dir, Options{FS: cfs, SyncFS: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,9 +197,9 @@ func TestConcurrentStores(t *testing.T) {
 			t.Fatalf("%s: %q", id, b)
 		}
 	}
-	t.Logf("%d stores, %d commits (syncfs: %v)", n, cfs.syncs.Load()-1, s.syncfs)
-	if cfs.syncs.Load()-1 > n {
-		t.Errorf("%d commits for %d stores", cfs.syncs.Load()-1, n)
+	t.Logf("%d stores, %d commits (syncfs: %v)", n, cfs.syncs.Load(), s.syncfs)
+	if cfs.syncs.Load() > n {
+		t.Errorf("%d commits for %d stores", cfs.syncs.Load(), n)
 	}
 }
 
@@ -250,19 +250,21 @@ func (f *failFS) SyncFS(dir string) error {
 
 func TestStoreFailuresLeaveNothing(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		fs   *failFS
-		full bool
+		name   string
+		fs     *failFS
+		full   bool
+		syncfs bool
 	}{
-		{"body create", &failFS{failCreate: 1}, true},
-		{"meta create", &failFS{failCreate: 2}, true},
-		{"commit", &failFS{failSync: true}, false},
+		{"body create", &failFS{failCreate: 1}, true, false},
+		{"meta create", &failFS{failCreate: 2}, true, false},
+		{"commit", &failFS{failSync: true}, false, false},
+		{"syncfs commit", &failFS{failSync: true}, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			fail := tc.fs.failSync
 			tc.fs.failSync = false
-			s, err := OpenFS(dir, tc.fs)
+			s, err := OpenWith(dir, Options{FS: tc.fs, SyncFS: tc.syncfs})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -351,12 +353,17 @@ func (r repeatReader) Read(p []byte) (int, error) {
 // complete after reopening, and nothing half-written may remain.
 func TestCrashDuringStores(t *testing.T) {
 	if dir := os.Getenv("TRADESIFT_SPOOL_CRASH_CHILD"); dir != "" {
-		crashChild(dir)
+		crashChild(dir, os.Getenv("TRADESIFT_SPOOL_CRASH_SYNCFS") == "1")
 		return
 	}
+	t.Run("fsync", func(t *testing.T) { testCrashDuringStores(t, "0") })
+	t.Run("syncfs", func(t *testing.T) { testCrashDuringStores(t, "1") })
+}
+
+func testCrashDuringStores(t *testing.T, syncfs string) {
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringStores$")
-	cmd.Env = append(os.Environ(), "TRADESIFT_SPOOL_CRASH_CHILD="+dir)
+	cmd.Env = append(os.Environ(), "TRADESIFT_SPOOL_CRASH_CHILD="+dir, "TRADESIFT_SPOOL_CRASH_SYNCFS="+syncfs)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -414,8 +421,8 @@ func TestCrashDuringStores(t *testing.T) {
 	t.Logf("child reported %d, spool holds %d complete entries", len(reported), len(ids))
 }
 
-func crashChild(dir string) {
-	s, err := Open(dir)
+func crashChild(dir string, syncfs bool) {
+	s, err := OpenWith(dir, Options{SyncFS: syncfs})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -441,19 +448,13 @@ func crashChild(dir string) {
 	os.Exit(0)
 }
 
-// noSyncFS makes the spool fsync each file (the fallback without
-// syncfs), to compare.
-type noSyncFS struct{ safeio.OS }
-
-func (noSyncFS) SyncFS(string) error { return errors.ErrUnsupported }
-
 func BenchmarkStore(b *testing.B) {
-	b.Run("syncfs", func(b *testing.B) { benchmarkStore(b, safeio.OS{}) })
-	b.Run("fsync", func(b *testing.B) { benchmarkStore(b, noSyncFS{}) })
+	b.Run("fsync", func(b *testing.B) { benchmarkStore(b, Options{}) })
+	b.Run("syncfs", func(b *testing.B) { benchmarkStore(b, Options{SyncFS: true}) })
 }
 
-func benchmarkStore(b *testing.B, fsys safeio.FS) {
-	s, err := OpenFS(b.TempDir(), fsys)
+func benchmarkStore(b *testing.B, o Options) {
+	s, err := OpenWith(b.TempDir(), o)
 	if err != nil {
 		b.Fatal(err)
 	}
