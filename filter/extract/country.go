@@ -74,7 +74,7 @@ func (x *Extractor) country(dc *doc, f *Fields) {
 		add(x.tldCountry(siteDomain(f.Website)), 2, len(s))
 	}
 	if len(score) == 0 {
-		if c := x.langCounty[f.Language]; c != "" {
+		if c := x.langCountry[f.Language]; c != "" {
 			f.Country = c
 		}
 		return

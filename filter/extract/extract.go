@@ -106,11 +106,11 @@ type Extractor struct {
 	countries  []string
 	articles   map[string]bool
 
-	langs      []string
-	stop       map[string]uint32 // word -> bit set of languages
-	letters    map[rune]int      // letter -> language index
-	minShare   float64
-	langCounty map[string]string
+	langs       []string
+	stop        map[string]uint32 // word -> bit set of languages
+	letters     map[rune]int      // letter -> language index
+	minShare    float64
+	langCountry map[string]string
 
 	phone        map[string]string
 	freeMail     []string
@@ -318,7 +318,7 @@ func New(s *config.Supplier) (*Extractor, error) {
 			x.letters[r] = i
 		}
 	}
-	x.langCounty = ld.Country
+	x.langCountry = ld.Country
 
 	// The supplier itself.
 	x.ownDomain = strings.ToLower(s.Domain)

@@ -2,6 +2,14 @@
 // catalog models, quantities (with container conversions), Incoterms,
 // payment terms, target price, wanted delivery time, and the buyer's
 // identity (company, contact, address, phone, website, country, language).
+//
+// Vocabulary is data: the catalog's model numbers, product words, spare-part
+// context, products not made and custom-work cues come from the supplier
+// configuration; units, number words, trade terms, legal forms, place names,
+// calling codes and stopwords from the embedded files under data/. New
+// compiles them all into one dictionary; Extract lower-cases the subject, new
+// text and signature once, finds every word in one pass and reads the fields
+// from those matches, so its cost grows with the text, not the vocabulary.
 package extract
 
 // Fields are what an inquiry says. Zero values mean "not found".

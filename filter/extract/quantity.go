@@ -540,7 +540,6 @@ func (x *Extractor) container(dc *doc, nums []num, n num) (containerRef, bool) {
 		}
 	}
 	back()
-	hadCW := false
 	for step := 0; step < 3; step++ {
 		switch {
 		case b > 0 && (s[b-1] == 'x' || s[b-1] == '*') && (b == 1 || !isWordRune(rune(s[b-2]))):
@@ -558,7 +557,7 @@ func (x *Extractor) container(dc *doc, nums []num, n num) (containerRef, bool) {
 			for _, i := range dc.byKind[kContainer] {
 				if m := &dc.ms[i]; m.end == b {
 					b = m.start
-					found, hadCW, marked = true, true, true
+					found, marked = true, true
 				}
 			}
 			if !found {
@@ -568,7 +567,6 @@ func (x *Extractor) container(dc *doc, nums []num, n num) (containerRef, bool) {
 		}
 		back()
 	}
-	_ = hadCW
 	if !marked {
 		return c, false
 	}
