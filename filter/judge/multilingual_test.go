@@ -2,6 +2,7 @@ package judge
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-message/textproto"
@@ -82,6 +83,20 @@ func TestMultilingual(t *testing.T) {
 			"Hello, we are a sporting goods wholesaler. Please send your catalogue and FOB Ningbo price list for your kick scooters.\n\nNorth Peak Sports Inc.\n200 King St W, Toronto, ON, Canada\nTel +1 416 555 0100\nwww.northpeak.ca", InfoGathering},
 		{"es no product word", "compras@importadoralima.pe", "Solicitud de catálogo",
 			"Buenos días, estamos interesados en sus productos. Trabajamos con un proveedor en China desde hace años; por favor envíenos su catálogo y lista de precios para comparar.\n\nImportadora Lima S.A.C.\nAv. Arequipa 1200, Lima, Perú\nTel. +51 1 555 0123", InfoGathering},
+		{"pt sourcing", "compras@mobilidadesul.com.br", "Pedido ER-K200 - 1.800 unidades",
+			"Prezados, gostaríamos de fazer um pedido de 1.800 unidades do ER-K200, FOB Ningbo, pagamento 30% T/T antecipado e 70% contra cópia do B/L. Embarque até o fim de novembro.\n\nMobilidade Sul Ltda.\nRua das Flores 100, Porto Alegre - RS\nTel. +55 51 5555 1234\nwww.mobilidadesul.com.br", Sourcing},
+		{"pt market entry", "contato@lojadopatinete.com.br", "Primeira importação",
+			"Olá, é a primeira vez que importamos da China e não temos experiência. O que significa FOB? Quais documentos são necessários para o desembaraço no Brasil? Qual o pedido mínimo do patinete ER-K3 Mini?\n\nLoja do Patinete Ltda.\nAv. Paulista 1000, São Paulo\nTel +55 11 5555 0000", MarketEntry},
+		{"it market entry", "info@giocattolibelli.it", "Prima importazione monopattini",
+			"Buongiorno, è la prima volta che importiamo direttamente dalla Cina. Cosa significa FOB? Quali certificati servono per vendere monopattini per bambini in Italia? Qual è l'ordine minimo?\n\nGiocattoli Belli S.r.l.\nVia Verdi 3, Bologna\nTel. +39 051 555 123", MarketEntry},
+		{"ko info", "buyer@seoulkick.co.kr", "카탈로그 및 가격표 요청",
+			"안녕하세요. 저희는 현재 공급업체와 거래 중이지만 비교를 위해 킥보드 카탈로그와 가격표를 보내주시기 바랍니다.\n\n서울킥 주식회사\n서울시 마포구 1\n전화 +82 2 555 0000", InfoGathering},
+		{"ko sample", "kim.review@naver.com", "무료 샘플 요청",
+			"안녕하세요, 킥보드 ER-K200 무료 샘플을 보내주실 수 있나요? 배송비 무료로 부탁드립니다. 유튜브 채널에 리뷰하겠습니다.", SampleSeeking},
+		{"pt vendor", "vendas@embalagensrapidas.com.br", "Embalagens para patinetes",
+			"Prezados, somos fabricantes de caixas de papelão e podemos fornecer embalagens para seus patinetes. Nossos principais produtos: caixas master e caixas coloridas. Quem é o responsável pelas compras?", None},
+		{"it thread reply in text", "acquisti@ruotaveloce.it", "R: Ordine ER-K200 - documenti di spedizione",
+			"Buongiorno Lily, abbiamo pagato l'acconto ieri. Potete inviarci i documenti di spedizione e il numero del container?", None},
 		{"tr client", "ahmet@anadoluticaret.com.tr", "Müşterimiz için scooter",
 			"Merhaba, bir müşterimiz için elektrikli scooter arıyoruz. Bu ürünü ilk kez ithal edeceğiz; hangi belgeler gerekli, FOB ne demek?\n\nAnadolu Ticaret A.Ş.\nİstanbul\nTel +90 212 555 1234", MarketEntry},
 		{"ru competitor", "dealer.msk2025@mail.ru", "Дилерские цены на самокаты",
@@ -96,6 +111,9 @@ func TestMultilingual(t *testing.T) {
 			m := &decode.Message{
 				Subject: tc.subject, From: decode.Address{Addr: tc.from},
 				Date: day("2025-09-10"), HasDate: true, Text: tc.text, Header: textproto.Header{},
+			}
+			if strings.HasPrefix(tc.name, "it thread") {
+				m.InReplyTo = []string{"pi-2025-118@everride-scooter.com"}
 			}
 			f := x.Extract(m)
 			v := j.Judge(m, f, nil)
