@@ -111,7 +111,10 @@ func startBenchTradesift(tb testing.TB, sink *mtatest.Sink, auth bool) *mtatest.
 // prints a table: the same ≥ 5,000 corpus messages of ~10 KB, 20
 // sessions, through tradesift and through a stock private Postfix, both
 // into smtp-sink, in the same run; then tradesift with auth on; then the
-// relay's peak RSS with 25 MB messages.
+// relay's peak RSS with 25 MB messages. TRADESIFT_BENCH_N changes the
+// message count, TRADESIFT_BENCH_AUTH=0 leaves out the auth run,
+// TRADESIFT_BENCH_SHM=1 adds a diagnostic run with the spool on /dev/shm
+// (fsync free, not durable).
 //
 //	TRADESIFT_BENCH=1 go test ./filter/e2e -run TestRelayBenchmark -v -timeout 30m
 func TestRelayBenchmark(t *testing.T) {
@@ -149,6 +152,21 @@ func TestRelayBenchmark(t *testing.T) {
 		r.PeakRSS = ts.PeakRSS()
 		results = append(results, r)
 		ts.Stop()
+	}
+
+	if os.Getenv("TRADESIFT_BENCH_SHM") == "1" {
+		// Diagnostic, not durable: the spool on /dev/shm, where fsync
+		// costs nothing, shows how much of the time is spent in fsync.
+		dir, err := os.MkdirTemp("/dev/shm", "tradesift-bench-")
+		if err == nil {
+			defer os.RemoveAll(dir)
+			ts := startRelay(t, relayConfig{Downstream: "smtp://" + sink.Addr, QueueDir: dir})
+			runLoad(t, "tradesift shm warm-up", ts.Addr, sink, warm, benchSessions)
+			r := runLoad(t, "tradesift spool shm", ts.Addr, sink, msgs, benchSessions)
+			r.PeakRSS = ts.PeakRSS()
+			results = append(results, r)
+			ts.Stop()
+		}
 	}
 
 	var b strings.Builder
