@@ -100,16 +100,10 @@ func LoadRules(path string) (*Rules, error) {
 }
 
 func parseRules(name string, data []byte) (*Rules, error) {
-	// [sender] holds name = weight pairs plus one list; split them.
-	var raw struct {
-		Sender map[string]any `toml:"sender"`
-	}
-	if err := toml.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	var r Rules
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
+	// [sender] holds name = weight pairs plus one list; it is split below.
 	type plain struct {
 		Threshold Thresholds         `toml:"threshold"`
 		Fields    map[string]float64 `toml:"fields"`
