@@ -21,7 +21,7 @@ func (discardSpool) Store(env spool.Envelope, r io.Reader) (string, error) {
 // into a spool that discards: the listener's own cost per message.
 func BenchmarkSession(b *testing.B) {
 	cfg := testConfig()
-	ts := startB(b, cfg)
+	ts := startB(b, cfg, discardSpool{})
 	c, err := smtp.Dial(ts)
 	if err != nil {
 		b.Fatal(err)
@@ -40,9 +40,24 @@ func BenchmarkSession(b *testing.B) {
 // BenchmarkSessionsParallel: concurrent sessions, one message each time
 // through a reused connection, into a discarding spool.
 func BenchmarkSessionsParallel(b *testing.B) {
+	benchParallel(b, discardSpool{})
+}
+
+// BenchmarkSessionsParallelSpool is the same into the real spool (fsync
+// per message, group-committed directory syncs) in a temporary directory.
+func BenchmarkSessionsParallelSpool(b *testing.B) {
+	sp, err := spool.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sp.Close()
+	benchParallel(b, sp)
+}
+
+func benchParallel(b *testing.B, sp Spooler) {
 	cfg := testConfig()
 	cfg.MaxConnections, cfg.MaxConnectionsPerIP = 1000, 1000
-	addr := startB(b, cfg)
+	addr := startB(b, cfg, sp)
 	msg := "From: a@client.example.net\r\nSubject: bench\r\n\r\n" + strings.Repeat("We would like a quotation for 500 units, delivered to Rotterdam, please.\r\n", 140)
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()

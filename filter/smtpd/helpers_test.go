@@ -317,8 +317,8 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-func startB(b *testing.B, cfg config.SMTP) string {
-	srv, err := New(cfg, discardSpool{}, Options{})
+func startB(b *testing.B, cfg config.SMTP, sp Spooler) string {
+	srv, err := New(cfg, sp, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
