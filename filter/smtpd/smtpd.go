@@ -8,6 +8,23 @@
 //
 // It is built on github.com/emersion/go-smtp; see errors.go for the traps
 // of that library this package designs around.
+//
+// What a client can hear from us, beyond go-smtp's own syntax errors:
+//
+//	421 4.7.0  too many connections (in total, or from this IP); closed
+//	530 5.7.0  MAIL before STARTTLS when smtp.require_tls is set
+//	550 5.7.1  RCPT outside smtp.domains (or %-hack, bang path): relay access denied
+//	553 5.1.7 / 5.1.3  sender / recipient not valid UTF-8, or with control characters
+//	553 5.6.7  non-ASCII address without SMTPUTF8
+//	452 4.5.3  more than smtp.max_recipients (go-smtp)
+//	552 5.3.4  message over smtp.max_message_size, header over
+//	           smtp.max_header_size, or more than Options.MaxHeaderFields fields
+//	554 5.6.0  bare LF or bare CR in the data (then the connection is closed),
+//	           or a line over smtp.max_line_length
+//	554 5.4.6  more Received: fields than Options.MaxHops (a mail loop)
+//	451 4.3.0  the spool could not store the message (disk full, I/O error)
+//	451 4.4.2  the connection broke or timed out during DATA
+//	250 2.0.0  OK: queued as <spool id> — only once the spool has it on disk
 package smtpd
 
 import (
