@@ -61,12 +61,13 @@ func TestHam(t *testing.T) {
 	}
 }
 
-// TestSpamAndLures reports (does not enforce) how spam and inquiry-like
-// lures fare: they should mostly be none.
+// TestSpamAndLures reports (does not enforce) how spam, inquiry-like
+// lures and the charset and MIME torture sets fare: they should mostly be
+// none, and none of them may panic.
 func TestSpamAndLures(t *testing.T) {
 	real := filepath.Join(sharedDir(t), "realmail")
 	j, _ := testJudge(t)
-	for _, sub := range []string{"inquiry-like", "spam"} {
+	for _, sub := range []string{"inquiry-like", "spam", "charsets", "mime"} {
 		n, total, ex := judgeFolder(t, j, filepath.Join(real, sub))
 		if total == 0 {
 			continue
