@@ -61,9 +61,10 @@ type match struct {
 	e          *entry
 }
 
-// dict finds many words in one pass (Aho-Corasick over bytes). Words whose
-// edge is a letter of an alphabetic script must sit on word boundaries there;
-// Chinese, Japanese, Korean and Arabic words match anywhere.
+// dict finds many words in one pass over a text (a byte trie of all words,
+// walked from each place a word can start). Words whose edge is a letter of
+// an alphabetic script must sit on word boundaries there; Chinese, Japanese,
+// Korean and Arabic words match anywhere.
 type dict struct {
 	words   map[string][]entry
 	root    [256]int32
@@ -76,9 +77,7 @@ type dict struct {
 
 type acNode struct {
 	edgeStart, edgeEnd int32
-	fail               int32
 	out                int32 // pattern index ending here, or -1
-	link               int32 // next node on the fail chain with an output, or -1
 	depth              int32
 }
 
@@ -129,7 +128,7 @@ func hasEntry(es []entry, e entry) bool {
 	return false
 }
 
-// build compiles the automaton; add must not be called afterwards.
+// build compiles the trie; add must not be called afterwards.
 func (d *dict) build() {
 	d.keys = d.keys[:0]
 	for k := range d.words {
@@ -173,7 +172,6 @@ func (d *dict) build() {
 		d.nodes[i].edgeEnd = int32(len(d.edges))
 		d.nodes[i].out = bn[i].out
 		d.nodes[i].depth = bn[i].depth
-		d.nodes[i].link = -1
 	}
 	for c := 0; c < 256; c++ {
 		d.root[c] = 0
@@ -191,37 +189,8 @@ func (d *dict) build() {
 		}
 		d.dense1[e.to] = tab
 	}
-	// Breadth-first fail links.
-	queue := []int32{}
 	for _, e := range d.edges[d.nodes[0].edgeStart:d.nodes[0].edgeEnd] {
 		d.root[e.b] = e.to
-		d.nodes[e.to].fail = 0
-		queue = append(queue, e.to)
-	}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, e := range d.edges[d.nodes[n].edgeStart:d.nodes[n].edgeEnd] {
-			f := d.nodes[n].fail
-			for {
-				if t := d.child(f, e.b); t >= 0 {
-					d.nodes[e.to].fail = t
-					break
-				}
-				if f == 0 {
-					d.nodes[e.to].fail = 0
-					break
-				}
-				f = d.nodes[f].fail
-			}
-			fl := d.nodes[e.to].fail
-			if d.nodes[fl].out >= 0 {
-				d.nodes[e.to].link = fl
-			} else {
-				d.nodes[e.to].link = d.nodes[fl].link
-			}
-			queue = append(queue, e.to)
-		}
 	}
 }
 
