@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"sync"
 )
 
 // partHeaderGuard sits between a multipart body and go-message's
@@ -29,14 +30,29 @@ type partHeaderGuard struct {
 	dropping  bool   // the current header field is being dropped
 }
 
+// guardBuffers recycles the guards' read buffers (one per multipart).
+var guardBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+
 func newPartHeaderGuard(r io.Reader, boundary string, maxLine, maxHeader int) *partHeaderGuard {
+	br := guardBuffers.Get().(*bufio.Reader)
+	br.Reset(r)
 	return &partHeaderGuard{
-		br:        bufio.NewReaderSize(r, 32<<10),
+		br:        br,
 		dash:      []byte("--" + boundary),
 		nlDash:    []byte("\n--" + boundary),
 		maxLine:   maxLine,
 		maxHeader: maxHeader,
 		atLine:    true,
+	}
+}
+
+// release returns the read buffer to the pool; the guard must not be used
+// afterwards.
+func (g *partHeaderGuard) release() {
+	if g.br != nil {
+		g.br.Reset(nil)
+		guardBuffers.Put(g.br)
+		g.br = nil
 	}
 }
 

@@ -294,6 +294,7 @@ func (ps *parser) multipart(mt, boundary string, body io.Reader, depth int, c *c
 		if guard.cut {
 			ps.p.add(ProblemHeaderTooBig)
 		}
+		guard.release()
 	}()
 	alternative := mt == "multipart/alternative"
 	report := mt == "multipart/report"
