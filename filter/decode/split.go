@@ -496,6 +496,9 @@ func splitSignature(lines []string) (body, sig []string) {
 	if start < 0 {
 		start = contactBlock(lines)
 	}
+	if start < 0 {
+		start = disclaimer(lines)
+	}
 	if start <= 0 {
 		// Nothing found, or the whole text would be signature: keep it all.
 		return lines, nil
@@ -596,4 +599,28 @@ func contactLine(l string) int {
 var companyCues = []string{
 	"gmbh", " ltd", "inc.", " llc", "s.a.", "s.l.", "co.,", " corp", "ltda", "s.r.l", "sp. z o.o",
 	"ооо ", "有限公司", "株式会社", "şti", "a.ş.", "b.v.", " pty", "〒",
+}
+
+// disclaimerCues start a legal footer ("This e-mail and any attachments
+// are confidential ...").
+var disclaimerCues = []string{
+	"confidentiality notice", "disclaimer", "this e-mail and any", "this email and any",
+	"this message and any", "the information contained in this", "this email is confidential",
+	"this e-mail is confidential", "this message is confidential", "if you are not the intended recipient",
+	"this communication is confidential", "本邮件", "此邮件", "本郵件", "diese e-mail", "ce message et",
+	"este mensaje", "esta mensagem", "questo messaggio", "данное сообщение", "bu e-posta",
+}
+
+// disclaimer returns the start of a legal footer in the second half of
+// the text, or -1.
+func disclaimer(lines []string) int {
+	for i := len(lines) / 2; i < len(lines); i++ {
+		low := strings.ToLower(strings.TrimLeft(lines[i], " *_-=>[("))
+		for _, c := range disclaimerCues {
+			if strings.HasPrefix(low, c) && sigLike(lines[i:], 25, 12) {
+				return i
+			}
+		}
+	}
+	return -1
 }

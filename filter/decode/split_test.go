@@ -142,3 +142,11 @@ func TestSplitHTMLReplies(t *testing.T) {
 		t.Errorf("outlook:\ntext %q\nsig %q\nquoted %q", m.Text, m.Signature, m.Quoted)
 	}
 }
+
+func TestSplitDisclaimer(t *testing.T) {
+	in := "Please send your best price for 300 pcs ER-K3 Mini.\nWe need delivery in May.\n\nCONFIDENTIALITY NOTICE: This e-mail and any attachments are confidential and intended only for the addressee."
+	text, sig, _ := splitText(in)
+	if text != "Please send your best price for 300 pcs ER-K3 Mini.\nWe need delivery in May." || !strings.HasPrefix(sig, "CONFIDENTIALITY NOTICE") {
+		t.Errorf("text %q sig %q", text, sig)
+	}
+}
