@@ -118,7 +118,7 @@ func TestMultilingual(t *testing.T) {
 			f := x.Extract(m)
 			v := j.Judge(m, f, nil)
 			if os.Getenv("JUDGE_DEBUG") != "" {
-				t.Logf("%s: %s %v", tc.name, v.BuyerType, v.Signals)
+				t.Logf("%s: %s %s %s %s %v", tc.name, v.BuyerType, v.Grade, v.ReplyPlan, v.Rep, v.Signals)
 			}
 			if v.BuyerType != tc.want {
 				t.Errorf("got %s (%s), want %s; signals %v; fields models=%v qty=%v company=%q country=%q", v.BuyerType, v.ProbeKind, tc.want, v.Signals, f.Models, f.Quantity, f.Company, f.Country)
