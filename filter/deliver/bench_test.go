@@ -32,6 +32,10 @@ type countingFS struct {
 
 func (c *countingFS) SyncDir(dir string) error { c.commits.Add(1); return c.FS.SyncDir(dir) }
 func (c *countingFS) SyncFS(dir string) error  { c.commits.Add(1); return c.FS.SyncFS(dir) }
+func (c *countingFS) SyncFile(path string) error {
+	c.fsyncs.Add(1)
+	return c.FS.SyncFile(path)
+}
 func (c *countingFS) CreateTemp(dir, pattern string) (safeio.File, error) {
 	f, err := c.FS.CreateTemp(dir, pattern)
 	if err != nil {

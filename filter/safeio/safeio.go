@@ -36,6 +36,8 @@ type FS interface {
 	// SyncFS makes everything written to dir's file system durable
 	// (errors.ErrUnsupported where there is no syncfs).
 	SyncFS(dir string) error
+	// SyncFile fsyncs a file by name (one written with NoSync).
+	SyncFile(path string) error
 }
 
 // OS is the real file system.
@@ -56,6 +58,9 @@ func (OS) SyncDir(dir string) error { return SyncDir(dir) }
 // SyncFS syncs dir's file system.
 func (OS) SyncFS(dir string) error { return SyncFS(dir) }
 
+// SyncFile fsyncs a file by name.
+func (OS) SyncFile(path string) error { return SyncFile(path) }
+
 // Writer does durable writes. The zero value writes through the real file
 // system with the temporary file beside the target and syncs the directory.
 type Writer struct {
@@ -69,9 +74,10 @@ type Writer struct {
 	// several writes share one directory fsync).
 	NoDirSync bool
 	// NoSync skips the file fsync too (and implies NoDirSync): the caller
-	// makes a batch of such writes durable with one SyncFS. Until then a
-	// crash may leave the file renamed into place but with missing data,
-	// so readers must be able to detect that (size, checksum).
+	// makes the write durable later, with SyncFile and SyncDir or with
+	// one SyncFS for a batch. Until then a crash may leave the file
+	// renamed into place but with missing data, so readers must be able
+	// to detect that (size, checksum).
 	NoSync bool
 }
 
@@ -126,6 +132,24 @@ func (w Writer) WriteFile(dir, name string, r io.Reader) (int64, error) {
 func WriteFile(dir, name string, data []byte) error {
 	_, err := Writer{}.WriteFile(dir, name, bytes.NewReader(data))
 	return err
+}
+
+// SyncFile fsyncs the file at path: the second half of a NoSync write,
+// so that several files can be fsynced at once (their journal commits
+// then coincide) before the directory fsync.
+func SyncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("safeio: fsync %s: %w", path, err)
+	}
+	return nil
 }
 
 // SyncDir fsyncs a directory, making the creations, renames and removals in

@@ -34,10 +34,11 @@ import (
 // Temporary files start with ".tmp-". Ids are fixed-width hex, so they sort
 // by arrival time.
 //
-// Durability (group commit): each file is written to a temporary name,
-// fsynced and renamed; a committer goroutine then fsyncs the directory
-// once for every writer waiting at that moment, and only then do they
-// return. With Options.SyncFS the files are not fsynced one by one: the
+// Durability (group commit): each file is written to a temporary name and
+// renamed; then the files of one operation (body and meta; state and
+// header block) are fsynced at once, and a committer goroutine fsyncs the
+// directory once for every writer waiting at that moment; only then do
+// they return. With Options.SyncFS the files are not fsynced one by one: the
 // committer makes each batch durable with one syncfs(2). A crash before a
 // batch is durable can leave a meta file whose body is short or garbled;
 // Open finds that by size and checksum and removes the entry, which no
@@ -303,17 +304,36 @@ func (s *Spool) Store(env Envelope, r io.Reader) (string, error) {
 		s.removeFiles(id)
 		return "", wrap("store meta", err)
 	}
-	if err := s.commit.sync(); err != nil {
+	if err := s.durable(id+bodyExt, id+metaExt); err != nil {
 		s.removeFiles(id)
 		return "", wrap("store sync", err)
 	}
 	return id, nil
 }
 
-// writer writes without the directory fsync (the committer does it) and,
-// with syncfs, without file fsyncs.
+// writer writes without fsyncs: durable makes the files durable.
 func (s *Spool) writer() safeio.Writer {
-	return safeio.Writer{FS: s.fs, NoDirSync: true, NoSync: s.syncfs}
+	return safeio.Writer{FS: s.fs, NoSync: true}
+}
+
+// durable makes files just written in the spool durable, with their names:
+// without syncfs it fsyncs them all at once (one journal commit rather
+// than one after the other), then waits for a shared directory fsync;
+// with syncfs it waits for a shared syncfs.
+func (s *Spool) durable(names ...string) error {
+	if !s.syncfs {
+		errs := make([]error, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names[1:] {
+			wg.Go(func() { errs[i+1] = s.fs.SyncFile(filepath.Join(s.dir, name)) })
+		}
+		errs[0] = s.fs.SyncFile(filepath.Join(s.dir, names[0]))
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+	}
+	return s.commit.sync()
 }
 
 func (s *Spool) removeFiles(id string) {
@@ -408,16 +428,21 @@ func (s *Spool) SaveAttempt(id string, hdr []byte, st State) error {
 	if _, err := os.Stat(filepath.Join(s.dir, id+metaExt)); errors.Is(err, fs.ErrNotExist) {
 		return ErrNotFound
 	}
-	if hdr != nil {
-		if _, err := s.writer().WriteFile(s.dir, id+hdrExt, bytes.NewReader(hdrFile(hdr))); err != nil {
-			return wrap("set header", err)
-		}
-	}
 	data, err := json.Marshal(st)
 	if err != nil {
 		return wrap("save state", err)
 	}
-	return s.writeDurable(id+stateExt, data, "save state")
+	names := []string{id + stateExt}
+	if hdr != nil {
+		if _, err := s.writer().WriteFile(s.dir, id+hdrExt, bytes.NewReader(hdrFile(hdr))); err != nil {
+			return wrap("set header", err)
+		}
+		names = append(names, id+hdrExt)
+	}
+	if _, err := s.writer().WriteFile(s.dir, id+stateExt, bytes.NewReader(data)); err != nil {
+		return wrap("save state", err)
+	}
+	return wrap("save state", s.durable(names...))
 }
 
 func hdrFile(hdr []byte) []byte {
@@ -429,7 +454,7 @@ func (s *Spool) writeDurable(name string, data []byte, op string) error {
 	if _, err := s.writer().WriteFile(s.dir, name, bytes.NewReader(data)); err != nil {
 		return wrap(op, err)
 	}
-	return wrap(op, s.commit.sync())
+	return wrap(op, s.durable(name))
 }
 
 // OpenBody opens an entry's message body and returns its size.

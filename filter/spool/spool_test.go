@@ -241,6 +241,13 @@ func (f *failFS) SyncDir(dir string) error {
 	return safeio.SyncDir(dir)
 }
 
+func (f *failFS) SyncFile(path string) error {
+	if f.failSync {
+		return syscall.EIO
+	}
+	return safeio.SyncFile(path)
+}
+
 func (f *failFS) SyncFS(dir string) error {
 	if f.failSync {
 		return syscall.EIO
