@@ -12,7 +12,6 @@ import (
 
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/decode"
-	"github.com/tradesift/tradesift/filter/extract"
 )
 
 // repoRoot walks up from the working directory to go.mod.
@@ -157,24 +156,4 @@ func confusion(w io.Writer, title string, pairs [][2]string) {
 		}
 		fmt.Fprintln(w)
 	}
-}
-
-// fieldsFromLabel stands in for filter/extract until it lands.
-func fieldsFromLabel(l label) extract.Fields {
-	var f extract.Fields
-	f.Models = l.Fields.Models
-	f.Quantity = l.Fields.Quantity
-	if l.Fields.Incoterm != nil {
-		f.Incoterm = *l.Fields.Incoterm
-	}
-	if l.Fields.Company != nil {
-		f.Company = *l.Fields.Company
-	}
-	if l.Fields.Country != nil {
-		f.Country = *l.Fields.Country
-	}
-	if l.Fields.Language != nil {
-		f.Language = *l.Fields.Language
-	}
-	return f
 }
