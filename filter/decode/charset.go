@@ -61,7 +61,6 @@ var charsetOverrides = map[string]encoding.Encoding{
 	"koi8-u":       charmap.KOI8U,
 	"utf-16":       unicode.UTF16(unicode.BigEndian, unicode.UseBOM),
 	"unicode-1-1":  unicode.UTF16(unicode.BigEndian, unicode.UseBOM),
-	"utf-7":        nil, // not supported by x/text; best effort below
 	"unknown-8bit": nil,
 	"x-unknown":    nil,
 }
@@ -93,6 +92,16 @@ func lookupCharset(label string) encoding.Encoding {
 	if i := strings.IndexByte(label, ':'); i > 0 {
 		return lookupCharsetNoFix(label[:i])
 	}
+	// Labels mangled by bulk mailers: "gb2312_charset", "=3Dbig5",
+	// "chinesebig5".
+	if l := strings.TrimSuffix(strings.TrimPrefix(label, "3d"), "_charset"); l != label {
+		return lookupCharsetNoFix(l)
+	}
+	for _, known := range []string{"big5", "gb2312", "gbk", "koi8-r", "shift_jis", "euc-kr", "iso-2022-jp"} {
+		if strings.Contains(label, known) {
+			return lookupCharsetNoFix(known)
+		}
+	}
 	return nil
 }
 
@@ -121,6 +130,9 @@ func normCharset(label string) string {
 // source are read as windows-1252, so that a mislabelled latin text stays
 // readable. known is false when the label is not a charset we know.
 func toUTF8(b []byte, label string) (s string, known bool) {
+	if normCharset(label) == "utf-7" {
+		return decodeUTF7(b), true
+	}
 	enc := lookupCharset(label)
 	if enc == nil {
 		return utf8OrLatin1(b), false
@@ -191,4 +203,52 @@ func looksUTF8(b []byte) bool {
 		}
 	}
 	return multi >= 2 && utf8.Valid(b)
+}
+
+// decodeUTF7 decodes UTF-7 (RFC 2152), which x/text lacks: "+" starts a
+// run of modified base64 holding UTF-16BE, "-" or any non-base64 byte ends
+// it, "+-" is a plus sign.
+func decodeUTF7(b []byte) string {
+	var sb strings.Builder
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '+' {
+			sb.WriteRune(cp1252(c))
+			continue
+		}
+		j := i + 1
+		for j < len(b) && isB64(b[j]) {
+			j++
+		}
+		if j == i+1 {
+			sb.WriteByte('+')
+			if j < len(b) && b[j] == '-' {
+				i = j
+			}
+			continue
+		}
+		raw, _ := decodeBase64(b[i+1 : j])
+		var hi rune
+		for k := 0; k+1 < len(raw); k += 2 {
+			u := rune(raw[k])<<8 | rune(raw[k+1])
+			switch {
+			case u >= 0xd800 && u < 0xdc00:
+				hi = u
+			case u >= 0xdc00 && u < 0xe000 && hi != 0:
+				sb.WriteRune((hi-0xd800)<<10 + (u - 0xdc00) + 0x10000)
+				hi = 0
+			default:
+				sb.WriteRune(u)
+			}
+		}
+		if j < len(b) && b[j] == '-' {
+			j++
+		}
+		i = j - 1
+	}
+	return sb.String()
+}
+
+func isB64(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/'
 }

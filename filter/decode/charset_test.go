@@ -86,3 +86,19 @@ func TestCharsetsDeduplicated(t *testing.T) {
 		t.Errorf("charsets %v", m.Charsets)
 	}
 }
+
+func TestOddCharsetLabels(t *testing.T) {
+	cases := []struct{ label, in, want string }{
+		{"utf-7", "Hi Mom -+Jjo--!  A+ImIDkQ. 1 +- 1", "Hi Mom -☺-!  A≢Α. 1 + 1"},
+		{"utf-7", "+ZeVnLIqe-", "日本語"},
+		{"gb2312_charset", "\xc4\xe3\xba\xc3", "你好"},
+		{"3Dbig5", "\xa5\x5f\xa8\xca", "北京"},
+		{"chinesebig5", "\xa5\x5f\xa8\xca", "北京"},
+	}
+	for _, c := range cases {
+		got, known := toUTF8([]byte(c.in), c.label)
+		if got != c.want || !known {
+			t.Errorf("toUTF8(%q, %q) = %q, %v; want %q", c.in, c.label, got, known, c.want)
+		}
+	}
+}
