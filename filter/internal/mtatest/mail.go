@@ -72,8 +72,8 @@ func HasBareCR(msg []byte) bool {
 	return false
 }
 
-// AddedFieldNames are the header fields a relay may put on top of a
-// message: tradesift's own (Received, X-Buyer-*, X-Grade, X-Reply-Plan,
+// isAddedField reports whether a relay may put this header field on top
+// of a message: tradesift's own (Received, X-Buyer-*, X-Grade, X-Reply-Plan,
 // Authentication-Results) and a Maildir delivery's (Return-Path,
 // Delivered-To, X-Original-To).
 func isAddedField(name string) bool {
@@ -161,16 +161,10 @@ func firstDiff(out, sent []byte) string {
 		return fmt.Sprintf("output %d bytes, sent %d", len(out), len(sent))
 	}
 	tail := out[len(out)-len(sent):]
-	i := len(sent) - 1
-	for i >= 0 && tail[i] == sent[i] {
-		i--
-	}
-	// i is the last differing offset from the end; report the first.
 	j := 0
 	for j < len(sent) && tail[j] == sent[j] {
 		j++
 	}
-	_ = i
 	lo := j - 20
 	if lo < 0 {
 		lo = 0
