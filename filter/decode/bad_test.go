@@ -390,3 +390,20 @@ func TestPartHeaderBomb(t *testing.T) {
 		t.Errorf("text %q problems %v", m.Text, m.Problems)
 	}
 }
+
+func TestBrokenPartHeaders(t *testing.T) {
+	cases := []struct{ in, text string }{
+		// A line that is not a field, followed by fields: dropped.
+		{"From: a@b.c\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nfirst\n--b\nContent-Type: text/plain\nBroken line\nX-Other: 1\n\nsecond\n--b\nContent-Type: text/plain\n\nthird\n--b--\n", "first\n\nsecond\n\nthird"},
+		// No empty line between the part header and its body.
+		{"From: a@b.c\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\nHello there,\nplease quote.\n--b--\n", "Hello there,\nplease quote."},
+		// A continuation line first.
+		{"From: a@b.c\nContent-Type: multipart/mixed; boundary=b\n\n--b\n  stray\nContent-Type: text/plain\n\nbody\n--b--\n", "body"},
+	}
+	for _, c := range cases {
+		m := mustParse(t, c.in)
+		if m.Text != c.text || !hasProblem(m, ProblemMalformedHeader) {
+			t.Errorf("text %q problems %v, want %q", m.Text, m.Problems, c.text)
+		}
+	}
+}

@@ -28,6 +28,8 @@ type partHeaderGuard struct {
 	pend      []byte // storage for pending
 	cut       bool   // some header bytes were dropped
 	dropping  bool   // the current header field is being dropped
+	fields    int    // fields passed on in the current part header
+	malformed bool   // a line that is not a field was dropped or ended a header
 }
 
 // guardBuffers recycles the guards' read buffers (one per multipart).
@@ -144,6 +146,7 @@ func (g *partHeaderGuard) boundaryLine() error {
 	if isBoundary && !final {
 		g.inHeader = true
 		g.hdrBytes = 0
+		g.fields = 0
 	}
 	return nil
 }
@@ -162,16 +165,35 @@ func (g *partHeaderGuard) headerLine() error {
 		return nil
 	}
 	cont := line[0] == ' ' || line[0] == '\t'
-	if g.dropping && cont {
-		return nil // continuation of a dropped field
+	if (g.dropping || g.fields == 0) && cont {
+		if !g.dropping {
+			g.malformed = true
+		}
+		return nil // continuation of a dropped field, or of none
 	}
 	g.dropping = false
+	if !cont && !looksLikeField(line) {
+		// go-message would fail on this line and lose the part. Drop it
+		// when a field follows; otherwise it is the first body line of a
+		// part that lacks the empty line after its header.
+		g.malformed = true
+		if nextLooksLikeField(g.br) {
+			return nil
+		}
+		g.inHeader = false
+		g.queue(append([]byte("\r\n"), line...))
+		g.atLine = line[len(line)-1] == '\n'
+		return nil
+	}
 	if len(line) > g.maxLine || g.hdrBytes+len(line) > g.maxHeader {
 		g.cut = true
 		g.dropping = true
 		return nil // dropped
 	}
 	g.hdrBytes += len(line)
+	if !cont {
+		g.fields++
+	}
 	g.queue(line)
 	if err != nil {
 		g.inHeader = false

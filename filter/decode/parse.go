@@ -294,6 +294,9 @@ func (ps *parser) multipart(mt, boundary string, body io.Reader, depth int, c *c
 		if guard.cut {
 			ps.p.add(ProblemHeaderTooBig)
 		}
+		if guard.malformed {
+			ps.p.add(ProblemMalformedHeader)
+		}
 		guard.release()
 	}()
 	alternative := mt == "multipart/alternative"
