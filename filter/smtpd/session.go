@@ -270,7 +270,10 @@ func (ss *session) refusal(guard *lineGuard, rerr error, lim headers.Limits) *sm
 		case err == errBareCR:
 			return ss.hangUp(ss.reject("bare_cr", errBareCR))
 		case errors.Is(err, smtp.ErrTooLongLine):
-			return ss.reject("line_too_long", errLineTooLong(cfg.MaxLineLength))
+			// go-smtp's line limit is sticky: it would answer 500 and
+			// close anyway. Closing ourselves lingers, so the client can
+			// read why.
+			return ss.hangUp(ss.reject("line_too_long", errLineTooLong(cfg.MaxLineLength)))
 		case errors.As(err, &se) && se.Code == smtp.ErrDataTooLarge.Code:
 			return ss.reject("too_big", errTooBig(int64(cfg.MaxMessageSize)))
 		case errors.As(err, &se):
@@ -317,7 +320,7 @@ func (ss *session) hangUp(err *smtp.SMTPError) *smtp.SMTPError {
 func lingeringClose(c net.Conn) {
 	if cw, ok := c.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
 		c.SetReadDeadline(time.Now().Add(2 * time.Second))
-		io.CopyN(io.Discard, c, 1<<20)
+		io.CopyN(io.Discard, c, 64<<20)
 	}
 	c.Close()
 }

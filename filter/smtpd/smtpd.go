@@ -19,8 +19,8 @@
 //	452 4.5.3  more than smtp.max_recipients (go-smtp)
 //	552 5.3.4  message over smtp.max_message_size, header over
 //	           smtp.max_header_size, or more than Options.MaxHeaderFields fields
-//	554 5.6.0  bare LF or bare CR in the data (then the connection is closed),
-//	           or a line over smtp.max_line_length
+//	554 5.6.0  bare LF or bare CR in the data, or a line over
+//	           smtp.max_line_length; then the connection is closed
 //	554 5.4.6  more Received: fields than Options.MaxHops (a mail loop)
 //	451 4.3.0  the spool could not store the message (disk full, I/O error)
 //	451 4.4.2  the connection broke or timed out during DATA
