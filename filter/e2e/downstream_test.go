@@ -157,3 +157,38 @@ func head(s string, n int) string {
 	}
 	return s
 }
+
+// TestDownstreamLMTP relays through an LMTP downstream (smtp-sink -L):
+// per-recipient replies, every message delivered to every recipient.
+func TestDownstreamLMTP(t *testing.T) {
+	const n = 30
+	tag := "lmtp"
+	msgs := corpusMessages(t, tag, n, 0)
+	sink := mtatest.StartSMTPSink(t, mtatest.SinkOptions{Dump: true, Args: []string{"-L"}})
+	ts := startRelay(t, relayConfig{Downstream: "lmtp://" + sink.Addr})
+	rcpts := []string{"sales@" + Domain, "lily.chen@" + Domain}
+	for i, m := range msgs {
+		if err := mtatest.SendSMTP(ts.Addr, "buyer@example.org", rcpts, m); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if got := sink.WaitCount(n, 30*time.Second); got < n {
+		t.Fatalf("%d of %d transactions at the LMTP sink", got, n)
+	}
+	time.Sleep(200 * time.Millisecond)
+	ms, err := sink.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	perRcpt := map[string]int{}
+	for _, m := range ms {
+		for _, r := range m.Rcpts {
+			perRcpt[strings.Fields(r)[0]]++
+		}
+	}
+	for _, r := range rcpts {
+		if perRcpt["<"+r+">"] != n {
+			t.Errorf("%s got %d of %d messages (%v)", r, perRcpt["<"+r+">"], n, perRcpt)
+		}
+	}
+}
