@@ -529,6 +529,31 @@ func TestMaildir(t *testing.T) {
 	}
 }
 
+// TestMaildirFolderFlags files drafts the way Dovecot reads them: in the
+// recipient's Maildir++ ".Drafts" folder, in cur/ with the D flag.
+func TestMaildirFolderFlags(t *testing.T) {
+	root := t.TempDir()
+	m := &Maildir{Root: root, Hostname: "relay.test", Folder: ".Drafts", Flags: "D"}
+	errs := m.Deliver(context.Background(), "", []string{"rep@company.test", "two@company.test"}, strings.NewReader("Subject: draft\r\n\r\nhi\r\n"))
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("rcpt %d: %v", i, err)
+		}
+	}
+	for _, box := range []string{"rep@company.test", "two@company.test"} {
+		files, _ := filepath.Glob(filepath.Join(root, box, ".Drafts", "cur", "*:2,D"))
+		if len(files) != 1 {
+			t.Fatalf("%s: %d drafts in .Drafts/cur", box, len(files))
+		}
+		if b, _ := os.ReadFile(files[0]); string(b) != "Subject: draft\r\n\r\nhi\r\n" {
+			t.Errorf("%s: bytes %q", box, b)
+		}
+		if n, _ := filepath.Glob(filepath.Join(root, box, ".Drafts", "new", "*")); len(n) != 0 {
+			t.Errorf("%s: %d files in new/", box, len(n))
+		}
+	}
+}
+
 func TestMailboxName(t *testing.T) {
 	for in, want := range map[string]string{
 		"a@Example.COM":    "a@example.com",

@@ -23,6 +23,12 @@ import (
 type Maildir struct {
 	Root     string
 	Hostname string
+	// Folder is a Maildir++ subfolder of each recipient's Maildir, e.g.
+	// ".Drafts" (Dovecot's layout); empty is the inbox.
+	Folder string
+	// Flags, when set, files each message in cur/ with these Maildir info
+	// flags (e.g. "D" for a draft) instead of in new/.
+	Flags string
 
 	seq atomic.Uint64
 }
@@ -46,7 +52,7 @@ func (m *Maildir) Deliver(ctx context.Context, from string, rcpts []string, msg 
 			errs[i] = streamErr
 			continue
 		}
-		box := filepath.Join(m.Root, MailboxName(rcpt))
+		box := filepath.Join(m.Root, MailboxName(rcpt), m.Folder)
 		if err := m.ensure(box); err != nil {
 			errs[i] = fmt.Errorf("maildir %s: %w", box, err)
 			continue
@@ -61,9 +67,12 @@ func (m *Maildir) Deliver(ctx context.Context, from string, rcpts []string, msg 
 			src = f
 			defer f.Close()
 		}
-		name := m.uniqueName()
+		name, sub := m.uniqueName(), "new"
+		if m.Flags != "" {
+			name, sub = name+":2,"+m.Flags, "cur"
+		}
 		w := safeio.Writer{TempDir: filepath.Join(box, "tmp")}
-		if _, err := w.WriteFile(filepath.Join(box, "new"), name, src); err != nil {
+		if _, err := w.WriteFile(filepath.Join(box, sub), name, src); err != nil {
 			errs[i] = fmt.Errorf("maildir %s: %w", box, err)
 			if first == "" {
 				streamErr = errs[i] // msg is partly consumed
@@ -71,7 +80,7 @@ func (m *Maildir) Deliver(ctx context.Context, from string, rcpts []string, msg 
 			continue
 		}
 		if first == "" {
-			first = filepath.Join(box, "new", name)
+			first = filepath.Join(box, sub, name)
 		}
 	}
 	return errs
@@ -88,10 +97,17 @@ func (m *Maildir) ensure(box string) error {
 			return err
 		}
 	}
-	if err := safeio.SyncDir(box); err != nil {
-		return err
+	// Make every directory that may have been created durable, up to Root.
+	root := filepath.Clean(m.Root)
+	for d := box; d != root && d != filepath.Dir(d); d = filepath.Dir(d) {
+		if err := safeio.SyncDir(d); err != nil {
+			return err
+		}
+		if filepath.Dir(d) == root {
+			return safeio.SyncDir(root)
+		}
 	}
-	return safeio.SyncDir(filepath.Dir(box))
+	return nil
 }
 
 // uniqueName follows the Maildir convention time.MusecPpidQn.host.

@@ -18,6 +18,11 @@ func newDraftRouter(cfg *config.Config) (*draft.Router, error) {
 			}
 			return c, nil
 		}
+		if t.Scheme == "maildir" {
+			// Drafts are filed as Dovecot reads them: in the rep's
+			// Maildir++ Drafts folder, flagged \Draft.
+			return &deliver.Maildir{Root: t.Address, Hostname: cfg.SMTP.Hostname, Folder: ".Drafts", Flags: "D"}, nil
+		}
 		return deliver.NewCourier(t, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D())
 	})
 }

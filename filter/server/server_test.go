@@ -90,7 +90,7 @@ func TestDaemonRelaysTagsDraftsAndReloads(t *testing.T) {
 	if err := mtatest.SendSMTP(addr, "anna@sklep-rowery.example.pl", []string{"sales@everride-scooter.com"}, []byte(inquiry)); err != nil {
 		t.Fatalf("send: %v", err)
 	}
-	msgs := waitMaildir(t, filepath.Join(dir, "mail"), 1)
+	msgs := waitMaildir(t, filepath.Join(dir, "mail", "*", "new", "*"), 1)
 	out := msgs[0]
 	for _, want := range []string{"X-Buyer-Type: sourcing\r\n", "X-Grade: A\r\n", "X-Buyer-Rep: lily.chen\r\n"} {
 		if !strings.Contains(out, want) {
@@ -103,7 +103,8 @@ func TestDaemonRelaysTagsDraftsAndReloads(t *testing.T) {
 	if !strings.HasSuffix(out, strings.Replace(inquiry, "X-Grade: A\r\n", "", 1)) {
 		t.Errorf("original bytes changed below our headers:\n%s", out)
 	}
-	drafts := waitMaildir(t, filepath.Join(dir, "drafts"), 1)
+	// Drafts are filed in the rep's Maildir++ Drafts folder, flagged D.
+	drafts := waitMaildir(t, filepath.Join(dir, "drafts", "lily.chen@everride-scooter.com", ".Drafts", "cur", "*:2,D"), 1)
 	if !strings.Contains(drafts[0], "In-Reply-To: <q1@sklep-rowery.example.pl>") || !strings.Contains(drafts[0], "lily.chen@everride-scooter.com") {
 		t.Errorf("draft:\n%s", drafts[0])
 	}
@@ -146,20 +147,22 @@ func TestDaemonRelaysTagsDraftsAndReloads(t *testing.T) {
 	}
 }
 
-func waitMaildir(t *testing.T, root string, n int) []string {
+func waitMaildir(t *testing.T, pattern string, n int) []string {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		var out []string
-		ms, _ := mtatest.ReadMaildirs(root)
-		for _, m := range ms {
-			out = append(out, string(m.Data))
+		files, _ := filepath.Glob(pattern)
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil {
+				out = append(out, string(b))
+			}
 		}
 		if len(out) >= n {
 			return out
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d messages after 15s, want %d", root, len(out), n)
+			t.Fatalf("%s: %d messages after 15s, want %d", pattern, len(out), n)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
