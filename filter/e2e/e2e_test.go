@@ -44,6 +44,10 @@ type relayConfig struct {
 	MaxLineLength int
 	// MaxMessageSize, e.g. "100MB"; empty: "50MB".
 	MaxMessageSize string
+	// Direct: no trusted relays, the connecting client is the one SPF
+	// and the Received header name (default: 127.0.0.1 is a trusted
+	// Postfix in front, as in the content_filter set-up).
+	Direct bool
 }
 
 // render writes the config text; dirs that are empty go below base.
@@ -69,6 +73,10 @@ func (c relayConfig) render(t testing.TB, base string) string {
 	}
 	if c.MaxMessageSize == "" {
 		c.MaxMessageSize = "50MB"
+	}
+	trusted := `["127.0.0.1", "::1"]`
+	if c.Direct {
+		trusted = "[]"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `[smtp]
@@ -102,7 +110,7 @@ budget = "2s"
 [auth]
 enabled = %v
 authserv_id = "mx.everride-scooter.com"
-trusted_relays = ["127.0.0.1", "::1"]
+trusted_relays = %s
 
 [drafts]
 deliver = %q
@@ -117,7 +125,7 @@ level = "info"
 format = "text"
 
 `, c.Listen, Domain, c.MaxMessageSize, c.MaxLineLength, c.QueueDir, c.Workers, c.MinBackoff, c.MaxBackoff,
-		c.Downstream, c.Resolver, c.Auth,
+		c.Downstream, c.Resolver, c.Auth, trusted,
 		"maildir:"+filepath.Join(base, "drafts"), filepath.Join(base, "drafts-queue"))
 	b.WriteString(supplierSection(t))
 	return b.String()
