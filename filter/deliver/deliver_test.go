@@ -886,3 +886,25 @@ func TestSMTPConnectionReuse(t *testing.T) {
 		t.Error("not delivered to the new server")
 	}
 }
+
+// TestSubjectReplaced: a header block carrying a Subject (subject_tag)
+// replaces the message's own Subject; every other byte stays.
+func TestSubjectReplaced(t *testing.T) {
+	root := t.TempDir()
+	c := &Maildir{Root: root, Hostname: "relay.test"}
+	hdr := "X-Grade: A\r\nSubject: [A] =?utf-8?q?Bestellung_f=C3=BCr?= 42\r\n"
+	q, sp := testQueue(t, t.TempDir(), c, Options{Prepare: func(context.Context, string, spool.Envelope, func() (io.ReadCloser, error)) []byte {
+		return []byte(hdr)
+	}})
+	store(t, q, sp, "buyer@example.org", []string{"sales@company.test"}, trickyBody)
+	waitFor(t, "delivery", 5*time.Second, spoolEmpty(sp))
+	files, _ := filepath.Glob(filepath.Join(root, "sales@company.test", "new", "*"))
+	if len(files) != 1 {
+		t.Fatalf("%d files delivered", len(files))
+	}
+	b, _ := os.ReadFile(files[0])
+	want := hdr + strings.Replace(trickyBody, "Subject: =?utf-8?q?Bestellung_f=C3=BCr?= 42\r\n", "", 1)
+	if string(b) != want {
+		t.Errorf("delivered:\n%q\nwant:\n%q", b, want)
+	}
+}

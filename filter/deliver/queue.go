@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tradesift/tradesift/filter/dsn"
+	"github.com/tradesift/tradesift/filter/headers"
 	"github.com/tradesift/tradesift/filter/spool"
 )
 
@@ -408,7 +409,15 @@ func (q *Queue) deliver(e *spool.Entry, hdr, newHdr []byte, pending []int) bool 
 		return false
 	}
 	defer body.Close()
-	msg := &sizedReader{Reader: io.MultiReader(bytes.NewReader(hdr), body), size: int64(len(hdr)) + size}
+	var rest io.Reader = body
+	if replacesSubject(hdr) {
+		// The filter retitled the message ([classify] subject_tag): its
+		// own Subject gives way; every other byte stays.
+		pr := withoutSubject(body)
+		defer pr.Close() // ends the copying goroutine if the courier stopped reading
+		rest = pr
+	}
+	msg := &sizedReader{Reader: io.MultiReader(bytes.NewReader(hdr), rest), size: int64(len(hdr)) + size}
 	addrs := make([]string, len(pending))
 	for k, i := range pending {
 		addrs[k] = st.Rcpts[i].Addr
@@ -646,4 +655,21 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 		panic(err)
 	}
 	return c
+}
+
+// replacesSubject reports whether the header block carries a Subject field,
+// which then replaces the message's own.
+func replacesSubject(hdr []byte) bool {
+	return len(hdr) > 0 && (bytes.HasPrefix(hdr, []byte("Subject:")) || bytes.Contains(hdr, []byte("\nSubject:")))
+}
+
+// withoutSubject streams body with its Subject field left out.
+func withoutSubject(body io.Reader) io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(headers.Rewrite(pw, body, nil, func(name string, _ []byte) bool {
+			return strings.EqualFold(name, "Subject")
+		}, headers.Limits{}))
+	}()
+	return pr
 }

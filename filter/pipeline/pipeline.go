@@ -88,6 +88,9 @@ func (p *Pipeline) Analyze(ctx context.Context, env spool.Envelope, open Opener)
 			res.Extra = append(res.Extra, "classifier-error")
 		}
 		res.Header = append([]byte(res.Auth.HeaderLine), tag.Block(res.Verdict, res.Extra)...)
+		if p.cfg.Classify.SubjectTag && res.Message != nil && res.Verdict.Grade != "" {
+			res.Header = append(res.Header, tag.Subject(res.Message.Header, res.Verdict.Grade)...)
+		}
 	}()
 
 	rc, err := open()

@@ -192,3 +192,23 @@ func BenchmarkAnalyze25MB(b *testing.B) {
 		}
 	}
 }
+
+func TestSubjectTag(t *testing.T) {
+	cfg, err := config.Load(filepath.Join(repoRoot(t), "config.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Classify.SubjectTag = true
+	p, err := New(cfg, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := string(p.Prepare(context.Background(), "id", spool.Envelope{}, opener([]byte(sourcing))))
+	if !strings.HasSuffix(hdr, "Subject: [A] Pedido ER-K200\r\n") {
+		t.Errorf("header block with subject_tag:\n%s", hdr)
+	}
+	hdr = string(p.Prepare(context.Background(), "id", spool.Envelope{}, opener([]byte("From: a@b.example\r\nSubject: lunch\r\n\r\nSee you at noon.\r\n"))))
+	if strings.Contains(hdr, "Subject:") {
+		t.Errorf("a non-inquiry was retitled:\n%s", hdr)
+	}
+}

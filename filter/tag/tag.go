@@ -5,8 +5,11 @@
 package tag
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/emersion/go-message/textproto"
 
 	"github.com/tradesift/tradesift/filter/judge"
 )
@@ -115,4 +118,28 @@ func fold(name string, items []string) string {
 	}
 	b.WriteString("\r\n")
 	return b.String()
+}
+
+// Subject returns the message's Subject field with "[GRADE] " put in front
+// of its value, for [classify] subject_tag: the delivery queue sends it in
+// place of the original. The original bytes (encoded words, folding) are
+// kept; a message without a Subject gets one.
+func Subject(h textproto.Header, grade string) []byte {
+	prefix := "[" + token(grade) + "]"
+	raw, err := h.Raw("Subject")
+	if err != nil || len(raw) == 0 {
+		return []byte("Subject: " + prefix + "\r\n")
+	}
+	colon := bytes.IndexByte(raw, ':')
+	value := bytes.TrimLeft(raw[colon+1:], " \t")
+	if bytes.HasPrefix(value, []byte(prefix)) {
+		prefix = "" // already tagged by an earlier pass
+	} else {
+		prefix += " "
+	}
+	out := append([]byte("Subject: "+prefix), value...)
+	if !bytes.HasSuffix(out, []byte("\n")) {
+		out = append(out, "\r\n"...)
+	}
+	return out
 }

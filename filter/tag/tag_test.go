@@ -2,6 +2,8 @@ package tag
 
 import (
 	"net/mail"
+
+	"github.com/emersion/go-message/textproto"
 	"strings"
 	"testing"
 
@@ -52,5 +54,22 @@ func TestTokenStripsInjection(t *testing.T) {
 	got := string(Block(v, nil))
 	if strings.Contains(got, "X-Evil") && !strings.Contains(got, "sourcingX-Evil") || strings.Count(got, "\r\n") != 3 {
 		t.Errorf("header injection not neutralised: %q", got)
+	}
+}
+
+func TestSubject(t *testing.T) {
+	var h textproto.Header
+	h.AddRaw([]byte("Subject: =?utf-8?B?0JfQsNC/0YDQvtGB?=\r\n ER-K200\r\n"))
+	got := string(Subject(h, "A"))
+	if got != "Subject: [A] =?utf-8?B?0JfQsNC/0YDQvtGB?=\r\n ER-K200\r\n" {
+		t.Errorf("Subject = %q", got)
+	}
+	h = textproto.Header{}
+	h.AddRaw([]byte("Subject: [B] again\r\n"))
+	if got := string(Subject(h, "B")); got != "Subject: [B] again\r\n" {
+		t.Errorf("already tagged: %q", got)
+	}
+	if got := string(Subject(textproto.Header{}, "C")); got != "Subject: [C]\r\n" {
+		t.Errorf("no subject: %q", got)
 	}
 }
