@@ -285,7 +285,12 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 	cc, comp := ev.score[keyCopycat], ev.score[keyCompetitor]
 	isCopy := cc >= r.Threshold.Copycat
 	isComp := comp >= r.Threshold.Competitor && ev.text[keyCompetitor] >= r.Threshold.CompetitorText
-	offProductProbe := isComp && ev.text[keyCompetitor] >= 2*r.Threshold.CompetitorText && senderW >= 1.5
+	// A probe need not name a product: asking for customer names, costs
+	// and discount tiers is enough when the sender looks the part, or
+	// when the text alone reaches the competitor threshold and nothing
+	// says the mail is no inquiry (newsletters talk of dealers and prices).
+	offProductProbe := isComp && ev.text[keyCompetitor] >= 2*r.Threshold.CompetitorText &&
+		(senderW >= 1.5 || ev.text[keyCompetitor] >= r.Threshold.Competitor && ev.score[keyNone] < 1)
 	if !ev.product && !lookalike && !offProductProbe {
 		v.Signals = mergeSignals(append(noneSignals, Signal{Name: "off-topic", Weight: 0}))
 		return v
