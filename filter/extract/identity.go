@@ -606,6 +606,13 @@ func (x *Extractor) address(dc *doc) string {
 		if m.start < from {
 			continue
 		}
+		// Arabic words match anywhere: "برج" (tower) must not be read in
+		// "برجاء" (please).
+		if r, _ := utf8.DecodeRuneInString(dc.low[m.start:]); isArabic(r) && m.end < len(dc.low) {
+			if r2, _ := utf8.DecodeRuneInString(dc.low[m.end:]); isArabic(r2) && unicode.IsLetter(r2) {
+				continue
+			}
+		}
 		ls, le := lineAround(dc.orig, m.start, m.end)
 		line := dc.orig[ls:le]
 		if !strings.ContainsAny(line, "0123456789٠١٢٣٤٥٦٧٨٩") || strings.Contains(line, "@") {
@@ -646,7 +653,7 @@ func (x *Extractor) address(dc *doc) string {
 
 // isSentence reports prose rather than an address line.
 func isSentence(s string) bool {
-	return strings.Contains(s, ". ") && strings.Count(s, " ") > 12 || strings.ContainsAny(s, "。？?！!")
+	return (strings.Contains(s, ". ") || strings.HasSuffix(strings.TrimSpace(s), ".")) && strings.Count(s, " ") > 12 || strings.ContainsAny(s, "。？?！!")
 }
 
 // phoneNumber finds a phone number and the country its calling code names.
