@@ -274,6 +274,8 @@ func sortedKeys[V any](m map[string]V) []string {
 type Metrics struct {
 	// Listen is host:port for GET /metrics; empty disables it.
 	Listen string `toml:"listen"`
+	// Pprof also serves Go's profiler under /debug/pprof/ on that port.
+	Pprof bool `toml:"pprof"`
 }
 
 func (m *Metrics) validate(p *problems) {

@@ -631,7 +631,9 @@ func TestPreparePanic(t *testing.T) {
 // deferred, and Stop returns promptly when its context ends.
 func TestStopCancelsHungAttempt(t *testing.T) {
 	release := make(chan struct{})
+	inData := make(chan struct{}, 1)
 	srv := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{data: func(int) error {
+		inData <- struct{}{}
 		<-release
 		return nil
 	}})
@@ -639,11 +641,11 @@ func TestStopCancelsHungAttempt(t *testing.T) {
 	c := &SMTP{Network: "tcp", Addr: srv.addr, Timeout: time.Minute}
 	q, sp := testQueue(t, t.TempDir(), c, Options{})
 	id := store(t, q, sp, "a@example.org", []string{"x@company.test"}, "Subject: h\r\n\r\nx\r\n")
-	waitFor(t, "attempt recorded", 5*time.Second, func() bool {
-		e, err := sp.Load(id)
-		return err == nil && e.State.Rcpts[0].Attempts == 1
-	})
-	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-inData:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the attempt did not reach DATA")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -389,19 +389,28 @@ func (q *Queue) deliver(e *spool.Entry, hdr, newHdr []byte, pending []int) bool 
 	id := e.ID
 	st := &e.State
 	start := time.Now()
-	// Record the attempt (and the header block) before dialling: retries
-	// send the same bytes, and a crash mid-attempt waits for the backoff
-	// instead of hammering the downstream in a loop.
+	// Record a retry before dialling: a crash mid-attempt then waits for
+	// the backoff instead of hammering the downstream in a loop. The
+	// header block is stored with the first attempt's outcome, so retries
+	// send the same bytes.
 	for _, i := range pending {
 		r := &st.Rcpts[i]
 		r.Attempts++
 		r.LastAttempt = start
 		r.NextAttempt = start.Add(q.backoff(r.Attempts))
 	}
-	st.InFlight = true
-	if err := q.sp.SaveAttempt(id, newHdr, *st); err != nil {
-		q.log.Error("cannot save delivery state", "id", id, "err", err)
-		return false
+	// The first attempt of a message is not recorded beforehand: an entry
+	// with no saved state is retried soon after a restart, which is what
+	// InFlight asks for anyway, and most messages leave on their first
+	// attempt, so this spares a durable write for each of them. What the
+	// attempt leaves to do is saved with the header block after it.
+	first := newHdr != nil
+	if !first {
+		st.InFlight = true
+		if err := q.sp.SaveAttempt(id, nil, *st); err != nil {
+			q.log.Error("cannot save delivery state", "id", id, "err", err)
+			return false
+		}
 	}
 	body, size, err := q.sp.OpenBody(id)
 	if err != nil {
@@ -474,6 +483,16 @@ func (q *Queue) deliver(e *spool.Entry, hdr, newHdr []byte, pending []int) bool 
 		}
 	}
 	q.m.attemptSeconds.Observe(time.Since(start).Seconds())
+	if first {
+		for _, r := range st.Rcpts {
+			if r.Status != spool.Sent {
+				if err := q.sp.SaveAttempt(id, newHdr, *st); err != nil {
+					q.log.Error("cannot save delivery state", "id", id, "err", err)
+				}
+				break
+			}
+		}
+	}
 	return true
 }
 

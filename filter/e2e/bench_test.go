@@ -154,6 +154,17 @@ func TestRelayBenchmark(t *testing.T) {
 		ts.Stop()
 	}
 
+	if os.Getenv("TRADESIFT_BENCH_FSYNC") == "1" {
+		// The other durability mode: an fsync per file, directory fsyncs
+		// shared, instead of one syncfs per batch.
+		ts := startRelay(t, relayConfig{Downstream: "smtp://" + sink.Addr, Sync: "fsync"})
+		runLoad(t, "tradesift fsync warm-up", ts.Addr, sink, warm, benchSessions)
+		r := runLoad(t, "tradesift sync=fsync", ts.Addr, sink, msgs, benchSessions)
+		r.PeakRSS = ts.PeakRSS()
+		results = append(results, r)
+		ts.Stop()
+	}
+
 	if os.Getenv("TRADESIFT_BENCH_SHM") == "1" {
 		// Diagnostic, not durable: the spool on /dev/shm, where fsync
 		// costs nothing, shows how much of the time is spent in fsync.

@@ -44,6 +44,8 @@ type relayConfig struct {
 	MaxLineLength int
 	// MaxMessageSize, e.g. "100MB"; empty: "50MB".
 	MaxMessageSize string
+	// Sync is [queue] sync; empty: the default (syncfs).
+	Sync string
 	// Direct: no trusted relays, the connecting client is the one SPF
 	// and the Received header name (default: 127.0.0.1 is a trusted
 	// Postfix in front, as in the content_filter set-up).
@@ -78,6 +80,10 @@ func (c relayConfig) render(t testing.TB, base string) string {
 	if c.Direct {
 		trusted = "[]"
 	}
+	syncLine := ""
+	if c.Sync != "" {
+		syncLine = fmt.Sprintf("sync = %q", c.Sync)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `[smtp]
 listen = %q
@@ -98,6 +104,7 @@ workers = %d
 min_backoff = %q
 max_backoff = %q
 max_lifetime = "1h"
+%s
 
 [delivery]
 downstream = %q
@@ -124,7 +131,7 @@ listen = ""
 level = "info"
 format = "text"
 
-`, c.Listen, Domain, c.MaxMessageSize, c.MaxLineLength, c.QueueDir, c.Workers, c.MinBackoff, c.MaxBackoff,
+`, c.Listen, Domain, c.MaxMessageSize, c.MaxLineLength, c.QueueDir, c.Workers, c.MinBackoff, c.MaxBackoff, syncLine,
 		c.Downstream, c.Resolver, c.Auth, trusted,
 		"maildir:"+filepath.Join(base, "drafts"), filepath.Join(base, "drafts-queue"))
 	b.WriteString(supplierSection(t))

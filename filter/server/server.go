@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"sync/atomic"
@@ -76,10 +77,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	var err error
-	if d.spool, err = spool.Open(cfg.Queue.Dir); err != nil {
+	sopt := spool.Options{SyncFS: cfg.Queue.Sync == "syncfs"}
+	if d.spool, err = spool.OpenWith(cfg.Queue.Dir, sopt); err != nil {
 		return nil, fmt.Errorf("queue.dir: %w", err)
 	}
-	if d.draftSpool, err = spool.Open(cfg.Drafts.QueueDir); err != nil {
+	if d.draftSpool, err = spool.OpenWith(cfg.Drafts.QueueDir, sopt); err != nil {
 		return nil, fmt.Errorf("drafts.queue_dir: %w", err)
 	}
 
@@ -149,6 +151,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		if cfg.Metrics.Pprof {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
 		d.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go d.metrics.Serve(mln)
 	}
