@@ -111,6 +111,11 @@ func (x *Extractor) postalCodes(dc *doc, add func(string, int, int)) {
 			j++
 		}
 		code := s[i:j]
+		if len(code) == 2 && x.postal[code] == "US" && !usStateCountryClash[code] && stateAfterPlace(s, i, j) {
+			add("US", 2, i)
+			i = j
+			continue
+		}
 		if len(code) < 2 || len(code) > 3 || j >= len(s) || s[j] != ' ' {
 			continue
 		}
@@ -154,4 +159,29 @@ func (x *Extractor) tldCountry(d string) string {
 		return "GB"
 	}
 	return strings.ToUpper(t)
+}
+
+// usStateCountryClash are US state codes that are also country codes buyers
+// write after a city ("Berlin, DE").
+var usStateCountryClash = map[string]bool{
+	"AL": true, "AR": true, "CO": true, "DE": true, "GA": true, "ID": true, "IN": true, "LA": true, "MA": true, "MD": true,
+	"ME": true, "MN": true, "MS": true, "MT": true, "NE": true, "PA": true, "SC": true, "SD": true, "TN": true, "VA": true,
+}
+
+// stateAfterPlace: s[i:j] is a state code that follows "Place, " and ends a
+// phrase ("Palo Alto, CA", "Austin, TX 78701" is handled as a postcode).
+func stateAfterPlace(s string, i, j int) bool {
+	if i < 3 || s[i-1] != ' ' || s[i-2] != ',' {
+		return false
+	}
+	if j < len(s) && (isWordRune(rune(s[j])) || s[j] == '@' || s[j] == '.' && j+1 < len(s) && isWordRune(rune(s[j+1]))) {
+		return false
+	}
+	// The word before the comma is capitalised.
+	k := i - 2
+	st := k
+	for st > 0 && isWordRune(rune(s[st-1])) {
+		st--
+	}
+	return st < k && s[st] >= 'A' && s[st] <= 'Z'
 }
