@@ -18,7 +18,6 @@ import (
 // the re-injection address (127.0.0.1:10026 in README terms).
 const contentFilterMaster = `tradesift unix  -       -       n       -       10      smtp
   -o syslog_name=postfix/tradesift
-  -o smtp_send_xforward_command=yes
   -o disable_mime_output_conversion=yes
   -o smtp_generic_maps=
 %s inet  n       -       n       -       10      smtpd
