@@ -316,6 +316,12 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 			best, bestScore = t, s
 		}
 	}
+	// A mail about our products whose main content is technical internals
+	// is a copycat probe even below the copycat threshold: it is no buyer
+	// inquiry, but it is not unrelated mail either.
+	if r.Threshold.CopycatWeak > 0 && bestScore < r.Threshold.Inquiry && !orderQty && ev.text[keyCopycat] >= r.Threshold.CopycatWeak && ev.product {
+		return j.finish(m, f, v, IntelProbe, "copycat", append([]Signal{{Name: "copycat-score", Weight: round(cc)}}, cueSignals...), ev)
+	}
 	if best == "" || bestScore < r.Threshold.Inquiry {
 		v.Signals = mergeSignals(append(noneSignals, Signal{Name: "no-buyer-cues", Weight: round(bestScore)}))
 		return v

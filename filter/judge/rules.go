@@ -33,6 +33,7 @@ type Thresholds struct {
 	None           float64 `toml:"none"`
 	Inquiry        float64 `toml:"inquiry"`
 	Copycat        float64 `toml:"copycat"`
+	CopycatWeak    float64 `toml:"copycat_weak"`
 	Competitor     float64 `toml:"competitor"`
 	CompetitorText float64 `toml:"competitor_text"`
 	HorizonDays    int     `toml:"horizon_days"`
