@@ -180,12 +180,31 @@ func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 				}
 			}
 		}
+		// "one (1) piece": the figure repeated in brackets.
+		if j < len(s) && s[j] == '(' {
+			k := j + 1
+			for k < len(s) && k-j < 8 && isDigit(s[k]) {
+				k++
+			}
+			if k > j+1 && k < len(s) && s[k] == ')' {
+				j = skipSp(s, k+1)
+			}
+		}
 		q := qmention{val: int(n.val), p: -1, line: dc.line(n.start), start: n.start}
 		unitEnd := -1
+		free := freeAt(s, j)
 		cjk := n.word && !needsBoundary(firstRune(s[n.start:]))
 		if u := dc.at(j, kUnit); u != nil && !n.article && !(cjk && s[u.start:u.end] == "个") {
 			unitEnd = u.end
 		} else if p, end := x.productAt(dc, mi, j, n.article); end > 0 {
+			q.p = p
+			unitEnd = end
+		} else if p, end := x.productAt(dc, mi, free, false); free > j && end > 0 {
+			// "1 free ER-E8": a free piece is a sample.
+			q.p, q.sample, q.direct = p, true, true
+			unitEnd = end
+		} else if p, end := x.productAt(dc, mi, ofYour(s, j), false); ofYour(s, j) > j && end > 0 {
+			// "2 of your ER-K3 Mini".
 			q.p = p
 			unitEnd = end
 		} else if n.article {
@@ -233,7 +252,8 @@ func (x *Extractor) quantity(dc *doc, mi *modelInfo, f *Fields) {
 		}
 		si := dc.sentence(qs[i].start)
 		for j := range qs {
-			if j != i && !qs[j].direct && qs[j].sample && dc.sentence(qs[j].start) == si {
+			// ... unless of a sample's size ("2 muestras del E8 y 2 del K200").
+			if j != i && !qs[j].direct && qs[j].sample && dc.sentence(qs[j].start) == si && qs[j].val > 5*qs[i].val {
 				qs[j].sample = false
 			}
 		}
@@ -333,8 +353,10 @@ func (x *Extractor) sumQuantity(qs []qmention, mi *modelInfo, f *Fields) {
 	if v := orders[-1]; v > total {
 		total = v
 	}
-	// Samples asked, as "3 free samples" or "1 pc each" of n models.
+	// Samples asked, as "3 free samples" or "1 pc each" of n models; the
+	// figures of different models add up ("2 of ER-E8 and 2 of ER-K200").
 	samples := 0
+	perProduct := map[int]int{}
 	for i := range qs {
 		q := &qs[i]
 		if q.excluded || !q.sample {
@@ -344,9 +366,19 @@ func (x *Extractor) sumQuantity(qs []qmention, mi *modelInfo, f *Fields) {
 		if q.each && len(mi.order) > 1 {
 			v *= len(mi.order)
 		}
-		if v > samples {
-			samples = v
+		if v > perProduct[q.p] {
+			perProduct[q.p] = v
 		}
+	}
+	sum := 0
+	for p, v := range perProduct {
+		if p >= 0 {
+			sum += v
+		}
+	}
+	samples = perProduct[-1]
+	if sum > samples {
+		samples = sum
 	}
 	f.Samples = samples
 	if total == 0 {
@@ -471,6 +503,10 @@ func (x *Extractor) lineModel(dc *doc, mi *modelInfo, pos int) int {
 		d := m.start - pos
 		if d < 0 {
 			d = -d
+			// A figure right after the model: "ER-K3 Mini 两台及 ER-K200 一台".
+			if m.end <= pos && strings.TrimSpace(dc.low[m.end:pos]) == "" {
+				d = 0
+			}
 		}
 		if d < bestD {
 			best, bestD = m.p, d
@@ -602,4 +638,32 @@ func (x *Extractor) perContainer(p, size int, typ string) int {
 		}
 	}
 	return 0
+}
+
+// freeWords stand between a figure and a product in a sample request
+// ("1 free ER-E8", "2 kostenlose K200").
+var freeWords = []string{"free ", "free-of-charge ", "complimentary ", "kostenlose ", "kostenlosen ", "gratis ", "gratuit ", "gratuits ", "бесплатн"}
+
+// freeAt returns where the product starts after a free word at j, or j.
+func freeAt(s string, j int) int {
+	for _, w := range freeWords {
+		if strings.HasPrefix(s[j:], w) {
+			k := j + len(w)
+			for !strings.HasSuffix(w, " ") && k < len(s) && s[k] != ' ' {
+				k++
+			}
+			return skipSp(s, k)
+		}
+	}
+	return j
+}
+
+// ofYour returns where the product starts after "of your" / "of the" at j, or j.
+func ofYour(s string, j int) int {
+	for _, w := range []string{"of your ", "of the ", "of those ", "of these ", "de sus ", "de vos ", "de seus ", "dei vostri ", "ihrer ", "del ", "de los ", "do ", "dos ", "du ", "des ", "dello ", "della ", "von "} {
+		if strings.HasPrefix(s[j:], w) {
+			return skipSp(s, j+len(w))
+		}
+	}
+	return j
 }
