@@ -311,8 +311,9 @@ func boundaryEnd(s string, start, end int, e *entry) (int, bool) {
 	if isWordRune(r) && needsBoundary(r) {
 		return 0, false
 	}
-	if r == '-' && end+1 < len(s) {
-		// "Самокат-Опт": a hyphenated compound is another word.
+	if r == '-' && end+1 < len(s) && e.kind != kIncoterm {
+		// "Самокат-Опт": a hyphenated compound is another word (but
+		// "FOB-Preise" is FOB).
 		r2, _ := utf8.DecodeRuneInString(s[end+1:])
 		if unicode.IsLetter(r2) && needsBoundary(r2) {
 			return 0, false
