@@ -59,6 +59,11 @@ func (x *Extractor) company(dc *doc) string {
 			return
 		}
 		text = strings.TrimSpace(strings.Trim(strings.TrimSpace(text), ",;:-–|"))
+		// "CEO, Asante Global Ventures": a job title before the name.
+		if i := strings.Index(text, ", "); i > 0 && x.titleWords(text[:i]) {
+			pos += i + 2
+			text = strings.TrimSpace(text[i+2:])
+		}
 		if utf8.RuneCountInString(text) < 3 || utf8.RuneCountInString(text) > 80 {
 			return
 		}
@@ -196,6 +201,41 @@ func (x *Extractor) company(dc *doc) string {
 			}
 		}
 		ls = le + 1
+	}
+	// A signature line that spells the sender's own domain ("VoltLoop"
+	// from voltloop.io, "Weber Handelsvertretung" from
+	// weber-handelsvertretung.de), not the sender's own name.
+	if d := dc.m.From.Domain(); d != "" && !x.isFreeMail(d) && dc.sigFrom < len(dc.orig) {
+		label := normName(domainLabel(d))
+		person := normName(dc.m.From.Name)
+		from := dc.sigFrom - base
+		if from < 0 {
+			from = 0
+		}
+		for ls := from; ls < len(region) && len(label) >= 4; {
+			le := strings.IndexByte(region[ls:], '\n')
+			if le < 0 {
+				le = len(region)
+			} else {
+				le += ls
+			}
+			line := strings.TrimSpace(strings.Trim(region[ls:le], " |-–"))
+			toks := strings.Fields(line)
+			ok := len(toks) >= 1 && len(toks) <= 5 && len(line) <= 60 && !strings.ContainsAny(line, "@:/")
+			for _, t := range toks {
+				if !x.nameToken(t) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				k := normName(line)
+				if k != person && len(k) >= 4 && (domainAgrees(k, label) || strings.Contains(label, k) && len(k) >= 6) {
+					add(line, base+ls, 3)
+				}
+			}
+			ls = le + 1
+		}
 	}
 	if len(cands) == 0 {
 		return ""
@@ -866,4 +906,18 @@ func tailFrom(s string, from, n int) int {
 		return from
 	}
 	return i
+}
+
+// titleWords reports a job title ("CEO", "Purchasing Manager").
+func (x *Extractor) titleWords(s string) bool {
+	toks := strings.Fields(strings.ToLower(s))
+	if len(toks) == 0 || len(toks) > 4 {
+		return false
+	}
+	for _, t := range toks {
+		if !x.titles[strings.Trim(t, ".,")] && !x.connectors[t] {
+			return false
+		}
+	}
+	return true
 }
