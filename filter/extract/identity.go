@@ -499,6 +499,20 @@ func (x *Extractor) afterPrefix(s string, i int, pre string) string {
 		}
 		return strings.TrimSpace(s[i:end])
 	case unicode.Is(unicode.Hangul, r):
+		// "한빛레저 주식회사 김철수": the legal form after the name.
+		if b := strings.TrimRight(s[:i], " "); len(b) < i {
+			st := len(b)
+			for st > 0 {
+				c, n := utf8.DecodeLastRuneInString(b[:st])
+				if !unicode.Is(unicode.Hangul, c) {
+					break
+				}
+				st -= n
+			}
+			if st < len(b) && (st == 0 || !isWordRune(firstRuneBefore(b, st))) {
+				return b[st:] + " " + pre
+			}
+		}
 		end := k
 		for end < len(s) {
 			c, n := utf8.DecodeRuneInString(s[end:])
@@ -512,12 +526,32 @@ func (x *Extractor) afterPrefix(s string, i int, pre string) string {
 		// One run of the same script: "株式会社ミナトスポーツ購買部" stops at 購.
 		kat := unicode.In(r, unicode.Katakana)
 		end := k
+		// "さくら商事": a name may start with Hiragana before its Kanji.
+		if unicode.In(r, unicode.Hiragana) {
+			h := k
+			for h < len(s) {
+				c, n := utf8.DecodeRuneInString(s[h:])
+				if !unicode.In(c, unicode.Hiragana) {
+					break
+				}
+				h += n
+			}
+			if c := firstRune(s[h:]); h < len(s) && utf8.RuneCountInString(s[k:h]) >= 2 && (unicode.In(c, unicode.Han) || unicode.In(c, unicode.Katakana)) {
+				end = h
+			}
+		}
 		for end < len(s) {
 			c, n := utf8.DecodeRuneInString(s[end:])
 			if kat && !(unicode.In(c, unicode.Katakana) || c == 'ー' || c == '・') {
 				break
 			}
 			if !kat && (!isWordRune(c) || unicode.In(c, unicode.Hiragana)) {
+				// "ТД Самокат-Опт", "ООО ТехноПрокат Инжиниринг": a
+				// hyphenated or multi-word capitalised name.
+				if !isCJK(r) && (c == '-' || c == ' ') && end+1 < len(s) && unicode.IsUpper(firstRune(s[end+1:])) && strings.Count(s[k:end], " ") < 2 {
+					end += n
+					continue
+				}
 				break
 			}
 			end += n
@@ -552,7 +586,8 @@ func cjkNameStart(s string, ls, i int) int {
 	n := 0
 	for start > ls {
 		r, w := utf8.DecodeLastRuneInString(s[:start])
-		if !unicode.Is(unicode.Han, r) || strings.ContainsRune("的是在我们們贵貴和与與及为為向从從", r) {
+		// Han, or Katakana for Japanese names ("ミナトスポーツ株式会社").
+		if !(unicode.Is(unicode.Han, r) || unicode.In(r, unicode.Katakana) || r == 'ー') || strings.ContainsRune("的是在我们們贵貴和与與及为為向从從", r) {
 			break
 		}
 		start -= w
@@ -920,4 +955,9 @@ func (x *Extractor) titleWords(s string) bool {
 		}
 	}
 	return true
+}
+
+func firstRuneBefore(s string, i int) rune {
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return r
 }
