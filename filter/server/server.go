@@ -48,6 +48,7 @@ type Daemon struct {
 	supplier atomic.Pointer[config.Supplier]
 
 	spool, draftSpool *spool.Spool
+	localDrafts       map[string]deliver.Courier
 	queue, draftQueue *deliver.Queue
 	smtp              *smtpd.Server
 	ln                net.Listener
@@ -90,7 +91,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	d.renderer.Store(r)
-	draftCourier, err := newDraftRouter(cfg)
+	draftCourier, localDrafts, err := newDraftRouter(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +106,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 		Registry:    prometheus.WrapRegistererWith(prometheus.Labels{"queue": "drafts"}, reg),
 	})
 
+	d.localDrafts = localDrafts
 	p, err := d.newPipeline(cfg)
 	if err != nil {
 		return nil, err
@@ -199,7 +201,7 @@ func (d *Daemon) newPipeline(cfg *config.Config) (*pipeline.Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	sink := &draftSink{renderer: &d.renderer, supplier: &d.supplier, spool: d.draftSpool, kick: d.draftQueue.Kick, log: d.log}
+	sink := &draftSink{renderer: &d.renderer, supplier: &d.supplier, local: d.localDrafts, spool: d.draftSpool, kick: d.draftQueue.Kick, log: d.log}
 	return pipeline.New(cfg, ch, sink, d.log)
 }
 

@@ -179,3 +179,45 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// TestDraftFilingFailureQueuesDraft: when a rep's Maildir cannot be written
+// the draft goes to the draft queue (to be retried) and the inquiry itself
+// is delivered all the same.
+func TestDraftFilingFailureQueuesDraft(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Load(testConfig(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(dir, "not-a-dir")
+	os.WriteFile(blocker, []byte("x"), 0o644)
+	cfg.Drafts.Deliver = "maildir:" + blocker
+	var logs strings.Builder
+	d, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		d.Shutdown(ctx)
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", logs.String())
+		}
+	}()
+	if err := mtatest.SendSMTP(d.Addr().String(), "anna@sklep-rowery.example.pl", []string{"sales@everride-scooter.com"}, []byte(inquiry)); err != nil {
+		t.Fatal(err)
+	}
+	waitMaildir(t, filepath.Join(dir, "mail", "*", "new", "*"), 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		metas, _ := filepath.Glob(filepath.Join(cfg.Drafts.QueueDir, "*.meta"))
+		if len(metas) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d drafts in the draft queue, want 1", len(metas))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
