@@ -58,6 +58,11 @@ func TestQuantity(t *testing.T) {
 		{"Pourriez-vous indiquer, pour référence, votre prix pour 1 000 pièces de ER-K200 ?", nil, []string{"ER-K200"}},
 		{"Can you send me an ER-E8 free of charge for a review?", ip(1), []string{"ER-E8"}},
 		{"Our retail price is USD 99 and we have 14 stores.", nil, nil},
+		{"Could you send me 1 free ER-E8 for a review?", ip(1), []string{"ER-E8"}},
+		{"Necesito 2 muestras gratis del ER-E8 y 2 del ER-K200.", ip(4), []string{"ER-E8", "ER-K200"}},
+		{"请免费寄送 ER-K3 Mini 两台及 ER-K200 一台做为样品。", ip(3), []string{"ER-K3 Mini", "ER-K200"}},
+		{"Would you send us 2 of your ER-K3 Mini to review?", ip(2), []string{"ER-K3 Mini"}},
+		{"Kindly send free samples of ER-K200 and ER-X Pro, one (1) piece each.", ip(2), []string{"ER-K200", "ER-X Pro"}},
 	}
 	for _, c := range cases {
 		f := x.Extract(msg("buyer@example.com", "", c.text))
@@ -177,6 +182,14 @@ func TestIdentity(t *testing.T) {
 		{"c@example.com", "Hi, we are a shop.\n\nTom\nPh +61 2 9555 0100", "", "AU"},
 		{"sales@everride-scooter.com", "Ningbo Everride Scooter Co., Ltd. thanks you.", "", ""},
 		{"d@example.com", "We buy from a factory in China and ship to Hamburg, Germany.", "", "DE"},
+		{"e@example.com", "Hi, we are a small shop in Palo Alto, CA.", "", "US"},
+		{"f@example.com", "Greetings from Columbus, Ohio!", "", "US"},
+		{"Derek Lin <derek@voltloop.io>", "Hi, we are a startup.\n\nThanks,\nDerek Lin\nVoltLoop", "VoltLoop", ""},
+		{"kofi@gmail.com", "Hello.\n\nKofi Asante\nCEO, Asante Global Ventures\nAccra, Ghana", "Asante Global Ventures", "GH"},
+		{"t@sakura-shoji.co.jp", "株式会社さくら商事の田中です。", "株式会社さくら商事", "JP"},
+		{"s@minato.co.jp", "ミナトスポーツ株式会社の佐藤です。", "ミナトスポーツ株式会社", "JP"},
+		{"k@hanbit.kr", "한빛레저 주식회사 김철수입니다.", "한빛레저 주식회사", "KR"},
+		{"o@sam.ru", "С уважением,\nТД Самокат-Опт", "ТД Самокат-Опт", "RU"},
 	}
 	for _, c := range cases {
 		f := x.Extract(msg(c.from, "", c.text))

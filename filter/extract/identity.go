@@ -205,10 +205,15 @@ func (x *Extractor) company(dc *doc) string {
 	// A signature line that spells the sender's own domain ("VoltLoop"
 	// from voltloop.io, "Weber Handelsvertretung" from
 	// weber-handelsvertretung.de), not the sender's own name.
-	if d := dc.m.From.Domain(); d != "" && !x.isFreeMail(d) && dc.sigFrom < len(dc.orig) {
+	if d := dc.m.From.Domain(); d != "" && !x.isFreeMail(d) {
 		label := normName(domainLabel(d))
 		person := normName(dc.m.From.Name)
-		from := dc.sigFrom - base
+		sig := dc.sigFrom
+		if sig >= len(dc.orig) {
+			// No signature block split off: the closing lines.
+			sig = tailFrom(dc.orig, base, 6)
+		}
+		from := sig - base
 		if from < 0 {
 			from = 0
 		}
