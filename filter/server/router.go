@@ -14,23 +14,38 @@ import (
 // also returns the Maildir couriers by rep address (lower case): drafts for
 // those reps are filed at once, without a trip through the draft queue.
 func newDraftRouter(cfg *config.Config) (*draft.Router, map[string]deliver.Courier, error) {
-	local := map[string]deliver.Courier{}
+	maildirs := map[string]*deliver.Maildir{} // by target, shared as the Router shares
+	maildirFor := func(t config.Target) *deliver.Maildir {
+		m := maildirs[t.Address]
+		if m == nil {
+			m = &deliver.Maildir{Root: t.Address, Hostname: cfg.SMTP.Hostname, Folder: ".Drafts", Flags: "D"}
+			maildirs[t.Address] = m
+		}
+		return m
+	}
 	r, err := draft.NewRouter(&cfg.Drafts, &cfg.Supplier, func(rep config.Rep, t config.Target) (deliver.Courier, error) {
-		if t.Scheme == "imap" {
+		switch t.Scheme {
+		case "imap":
 			c, err := imapdraft.New(&cfg.Drafts, rep)
 			if err != nil {
 				return nil, err
 			}
 			return c, nil
-		}
-		if t.Scheme == "maildir" {
+		case "maildir":
 			// Drafts are filed as Dovecot reads them: in the rep's
 			// Maildir++ Drafts folder, flagged \Draft.
-			m := &deliver.Maildir{Root: t.Address, Hostname: cfg.SMTP.Hostname, Folder: ".Drafts", Flags: "D"}
-			local[strings.ToLower(rep.Address)] = m
-			return m, nil
+			return maildirFor(t), nil
 		}
 		return deliver.NewCourier(t, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D())
 	})
-	return r, local, err
+	if err != nil {
+		return nil, nil, err
+	}
+	local := map[string]deliver.Courier{}
+	for _, rep := range cfg.Supplier.Reps {
+		if t, err := config.ParseTarget(cfg.Drafts.Rep(rep.ID).Deliver); err == nil && t.Scheme == "maildir" {
+			local[strings.ToLower(rep.Address)] = maildirFor(t)
+		}
+	}
+	return r, local, nil
 }

@@ -221,3 +221,24 @@ func TestDraftFilingFailureQueuesDraft(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Every rep whose drafts go to a Maildir is filed directly, not only the
+// first of those sharing a target.
+func TestDraftRouterLocalMaildirs(t *testing.T) {
+	cfg, err := config.Load(testConfig(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, local, err := newDraftRouter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(local) != len(cfg.Supplier.Reps) {
+		t.Errorf("%d reps filed directly, want all %d", len(local), len(cfg.Supplier.Reps))
+	}
+	for _, rep := range cfg.Supplier.Reps {
+		if local[rep.Address] == nil {
+			t.Errorf("rep %s not filed directly", rep.ID)
+		}
+	}
+}
