@@ -122,6 +122,8 @@ type Extractor struct {
 	intro        []string
 	tradeWords   map[string]bool
 	titles       map[string]bool
+	placeNames   map[string]bool // lower-case country and city names
+	countryNames map[string]bool // lower-case country names
 	joiners      map[string]bool
 	streetSuffix []string
 	connectors   map[string]bool
@@ -247,6 +249,19 @@ func New(s *config.Supplier) (*Extractor, error) {
 	}
 
 	// Places.
+	x.placeNames = map[string]bool{}
+	x.countryNames = map[string]bool{}
+	for _, ws := range gd.Countries {
+		for _, w := range ws {
+			x.placeNames[strings.ToLower(w)] = true
+			x.countryNames[strings.ToLower(w)] = true
+		}
+	}
+	for _, ws := range gd.Cities {
+		for _, w := range ws {
+			x.placeNames[strings.ToLower(w)] = true
+		}
+	}
 	for _, c := range sortedKeys(gd.Countries) {
 		x.countryCode[c] = len(x.countries)
 		x.countries = append(x.countries, c)

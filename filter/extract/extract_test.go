@@ -190,6 +190,9 @@ func TestIdentity(t *testing.T) {
 		{"s@minato.co.jp", "ミナトスポーツ株式会社の佐藤です。", "ミナトスポーツ株式会社", "JP"},
 		{"k@hanbit.kr", "한빛레저 주식회사 김철수입니다.", "한빛레저 주식회사", "KR"},
 		{"o@sam.ru", "С уважением,\nТД Самокат-Опт", "ТД Самокат-Опт", "RU"},
+		{"Ana Ruiz <ana.ruiz@hotmail.com>", "Hola, quiero precios.\n\nGracias\nAna Ruiz\nPatines Sur – Sevilla", "Patines Sur", "ES"},
+		{"Karim Benali <kb@hotmail.fr>", "Bonjour.\n\nKarim Benali\nOran, Algérie", "", "DZ"},
+		{"Jo Lee <jo@gmail.com>", "Hi.\n\nJo Lee\nPurchasing Manager", "", ""},
 	}
 	for _, c := range cases {
 		f := x.Extract(msg(c.from, "", c.text))

@@ -242,6 +242,14 @@ func (x *Extractor) company(dc *doc) string {
 			ls = le + 1
 		}
 	}
+	// The line under the sender's own name in the closing lines: "Felipe
+	// Osorio / Extremo Rider – Medellín", "Emma Clarke / Buying Office |
+	// RideKids", "陈丽芳 / 童乐玩具". Only when nothing better is found.
+	if len(cands) == 0 {
+		if name := x.lineUnderSender(dc, base); name != "" {
+			add(name, dc.sigFrom, 1)
+		}
+	}
 	if len(cands) == 0 {
 		return ""
 	}
@@ -965,4 +973,94 @@ func (x *Extractor) titleWords(s string) bool {
 func firstRuneBefore(s string, i int) rune {
 	r, _ := utf8.DecodeLastRuneInString(s[:i])
 	return r
+}
+
+// lineUnderSender returns a company-like part of the line right under the
+// sender's name in the closing lines, or "".
+func (x *Extractor) lineUnderSender(dc *doc, base int) string {
+	person := normName(dc.m.From.Name)
+	if len(person) < 3 {
+		return ""
+	}
+	lines := strings.Split(dc.orig[tailFrom(dc.orig, base, 8):], "\n")
+	for i, l := range lines {
+		if normName(l) != person {
+			continue
+		}
+		for _, next := range lines[i+1:] {
+			next = strings.TrimSpace(next)
+			if next == "" {
+				continue
+			}
+			if strings.ContainsAny(next, "@:/0123456789+") {
+				return ""
+			}
+			for _, sep := range []string{" | ", " – ", " — ", " - ", ", "} {
+				next = strings.ReplaceAll(next, sep, "\x00")
+			}
+			parts := strings.Split(next, "\x00")
+			low := func(i int) string { return strings.ToLower(strings.TrimSpace(parts[i])) }
+			if x.placeNames[low(0)] || len(parts) > 1 && x.countryNames[low(len(parts)-1)] {
+				return "" // "Oran, Algeria": a place, not a company
+			}
+			for _, part := range parts {
+				part = strings.TrimSpace(part)
+				if x.placeNames[strings.ToLower(part)] {
+					continue
+				}
+				if part == "" || x.titleWords(part) || x.titleLike(part) {
+					continue
+				}
+				if x.companyLike(part) {
+					return part
+				}
+				return ""
+			}
+			return ""
+		}
+		return ""
+	}
+	return ""
+}
+
+// titleLike: a part made of a job title and department words ("Buying
+// Office", "Gerente de Compras").
+func (x *Extractor) titleLike(s string) bool {
+	for _, t := range strings.Fields(strings.ToLower(s)) {
+		t = strings.Trim(t, ".,")
+		if x.titles[t] {
+			return true
+		}
+		switch t {
+		case "office", "department", "dept", "team", "sales", "buying", "compras", "achats", "einkauf", "acquisti", "закупки", "отдел":
+			return true
+		}
+	}
+	return false
+}
+
+// companyLike: 1-4 capitalised words, or 2-12 Han/Kana letters.
+func (x *Extractor) companyLike(s string) bool {
+	if n := utf8.RuneCountInString(s); n < 2 || n > 40 {
+		return false
+	}
+	r := firstRune(s)
+	if isCJK(r) {
+		for _, c := range s {
+			if !isCJK(c) {
+				return false
+			}
+		}
+		return utf8.RuneCountInString(s) <= 12
+	}
+	toks := strings.Fields(s)
+	if len(toks) > 4 {
+		return false
+	}
+	for _, t := range toks {
+		if !x.nameToken(t) {
+			return false
+		}
+	}
+	return unicode.IsUpper(r)
 }
