@@ -417,7 +417,11 @@ func (j *Judge) headerRule(m *decode.Message, h HeaderRule) bool {
 		case "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply", "notification", "notifications", "bounce", "bounces":
 			return true
 		}
-		return strings.HasPrefix(local, "noreply") || strings.HasPrefix(local, "no-reply") || strings.HasPrefix(local, "bounce")
+		// Notification robots: "import-notice@", "shipping-notification@",
+		// "newsletter@", "alerts@".
+		return strings.HasPrefix(local, "noreply") || strings.HasPrefix(local, "no-reply") || strings.HasPrefix(local, "bounce") ||
+			strings.Contains(local, "notice") || strings.Contains(local, "notification") || strings.HasPrefix(local, "newsletter") ||
+			strings.HasPrefix(local, "alert")
 	}
 	if !m.Header.Has(h.Field) {
 		return false
