@@ -184,6 +184,11 @@ func TestPurchaseHorizon(t *testing.T) {
 		{"заказ в марте 2026 года", 117, true},
 		{"ISO 9001:2015 certified", 0, false},
 		{"we may order in 2026", 58, true},
+		{"we plan to buy in 6 months", 181, true},
+		{"nous commanderons dans 4 mois", 120, true},
+		{"закупка через 6 месяцев", 181, true},
+		{"预计6个月后采购", 181, true},
+		{"warranty of 6 months", 0, false},
 	}
 	for _, tc := range tests {
 		d, ok := purchaseHorizon(normalize(tc.text), now)

@@ -157,6 +157,9 @@ var connectors = map[string]bool{"de": true, "of": true, "del": true, "do": true
 var lateWords = map[string]bool{"end": true, "late": true, "fin": true, "finales": true, "final": true, "fim": true, "ende": true,
 	"fine": true, "конец": true, "конце": true, "sonu": true, "sonunda": true, "koniec": true, "koncu": true, "نهاية": true, "eind": true}
 
+// cjkMonthsLater is "6个月后", "3ヶ月後", "6개월 후".
+var cjkMonthsLater = regexp.MustCompile(`(\d{1,2})\s*(?:个月|ヶ月|か月|カ月|개월)\s*(?:以?后|之后|後|후|뒤)`)
+
 // cjkMonth is "2026年3月", "2026年 3 月", "2026년 3월".
 var cjkMonth = regexp.MustCompile(`(20\d\d)\s*[年년]\s*(\d{1,2})\s*[月월]`)
 
@@ -216,11 +219,27 @@ func purchaseHorizon(text string, now time.Time) (int, bool) {
 		}
 		return 0
 	}
+	for _, sm := range cjkMonthsLater.FindAllStringSubmatch(text, -1) {
+		if n := atoi(sm[1]); n >= 1 && n <= 36 {
+			if d := now.AddDate(0, n, 0); best.IsZero() || d.Before(best) {
+				best = d
+			}
+		}
+	}
 	for _, sm := range cjkMonth.FindAllStringSubmatch(text, -1) {
 		y, mo := atoi(sm[1]), atoi(sm[2])
 		consider(y, mo, 15)
 	}
 	for i, t := range toks {
+		// "in 6 months", "dans 4 mois", "через 6 месяцев", "6个月后".
+		if n := atoi(t); n >= 1 && n <= 36 && i+1 < len(toks) && monthUnit(toks[i+1]) {
+			if i > 0 && inWords[toks[i-1]] || i+2 < len(toks) && laterWords[toks[i+2]] || cjkLater(toks[i+1]) {
+				d := now.AddDate(0, n, 0)
+				if best.IsZero() || d.Before(best) {
+					best = d
+				}
+			}
+		}
 		y := year(t)
 		if y == 0 {
 			// "q3"
@@ -265,4 +284,31 @@ func purchaseHorizon(text string, now time.Time) (int, bool) {
 		return 0, false
 	}
 	return int(best.Sub(now).Hours() / 24), true
+}
+
+// inWords stand before "N months" that lie ahead ("in 6 months").
+var inWords = map[string]bool{"in": true, "en": true, "em": true, "dans": true, "tra": true, "fra": true, "через": true, "za": true,
+	"within": true, "binnen": true}
+
+// laterWords stand after "N months" that lie ahead ("6 months from now").
+var laterWords = map[string]bool{"later": true, "from": true, "sonra": true, "spater": true, "despues": true, "depois": true,
+	"plus": true, "dopo": true, "后": true, "後": true, "بعد": true}
+
+func monthUnit(t string) bool {
+	switch t {
+	case "month", "months", "mes", "meses", "mois", "monat", "monate", "monaten", "mese", "mesi", "ay", "miesiace", "miesiecy",
+		"miesiac", "maanden", "اشهر", "شهور", "个月", "ヶ月", "か月", "カ月", "개월":
+		return true
+	}
+	for _, u := range []string{"个月", "ヶ月", "か月", "カ月", "개월"} {
+		if strings.HasPrefix(t, u) {
+			return true
+		}
+	}
+	return strings.HasPrefix(t, "месяц")
+}
+
+// cjkLater: "个月后", "ヶ月後", "개월 후" glued to the unit.
+func cjkLater(t string) bool {
+	return strings.ContainsAny(t, "后後") && !strings.HasPrefix(t, "месяц")
 }
