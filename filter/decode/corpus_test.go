@@ -7,32 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sharedDir returns ../shared beside the repository root (the folder that
-// holds go.mod), or skips the test when it is absent.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("skipping: %s is absent", shared)
-	}
-	return shared
-}
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
+)
 
 // mailFiles lists the regular files under dir, README and metadata aside.
 func mailFiles(t testing.TB, dir string) []string {
@@ -62,7 +39,7 @@ func mailFiles(t testing.TB, dir string) []string {
 
 // corpusFiles lists the .eml files of ../shared/corpus.
 func corpusFiles(t testing.TB) []string {
-	files, err := filepath.Glob(filepath.Join(sharedDir(t), "corpus", "*.eml"))
+	files, err := filepath.Glob(filepath.Join(mtatest.SharedDir(t), "corpus", "*.eml"))
 	if err != nil || len(files) == 0 {
 		t.Skip("no corpus messages")
 	}
@@ -72,7 +49,7 @@ func corpusFiles(t testing.TB) []string {
 // TestParseRealMail runs Parse over every file of ../shared/realmail and
 // ../shared/corpus: no panic, and no error unless the input has no header.
 func TestParseRealMail(t *testing.T) {
-	shared := sharedDir(t)
+	shared := mtatest.SharedDir(t)
 	files := append(mailFiles(t, filepath.Join(shared, "realmail")), mailFiles(t, filepath.Join(shared, "corpus"))...)
 	if len(files) < 100 {
 		t.Fatalf("only %d files found under %s", len(files), shared)

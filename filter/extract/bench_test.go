@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tradesift/tradesift/filter/decode"
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 )
 
 // tenKB is an inquiry padded to about 10 KB with more inquiry-like text.
@@ -94,7 +95,7 @@ func TestRealMail(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: real mail corpus")
 	}
-	root := filepath.Join(repoRoot(t), "..", "shared", "realmail")
+	root := filepath.Join(mtatest.RepoRoot(t), "..", "shared", "realmail")
 	if _, err := os.Stat(root); err != nil {
 		t.Skip("no shared realmail next to the repository")
 	}

@@ -12,29 +12,12 @@ import (
 
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/decode"
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 )
-
-// repoRoot walks up from the working directory to go.mod.
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = up
-	}
-}
 
 func exampleExtractor(t testing.TB) *Extractor {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join(repoRoot(t), "config.example.toml"))
+	cfg, err := config.Load(filepath.Join(mtatest.RepoRoot(t), "config.example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +42,7 @@ type corpusLabel struct {
 }
 
 func corpusDir(t testing.TB) string {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "corpus")
+	dir := filepath.Join(mtatest.RepoRoot(t), "..", "shared", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "labels.json")); err != nil {
 		t.Skip("no shared corpus next to the repository")
 	}

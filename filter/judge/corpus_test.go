@@ -12,6 +12,7 @@ import (
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/decode"
 	"github.com/tradesift/tradesift/filter/extract"
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 	"github.com/tradesift/tradesift/filter/sender"
 )
 
@@ -55,7 +56,7 @@ func analyze(j *Judge, cfg *config.Config, raw []byte, lbl *label) (Verdict, *de
 // TestCorpus runs the labelled corpus through the classify path and fails
 // below the accuracy floors (buyer type 95 %, reply plan 90 %).
 func TestCorpus(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "corpus")
+	dir := filepath.Join(mtatest.SharedDir(t), "corpus")
 	labels := loadLabels(t, dir)
 	j, cfg := testJudge(t)
 	var types, plans, grades, reps, kinds [][2]string

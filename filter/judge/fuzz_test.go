@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tradesift/tradesift/filter/decode"
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 	"github.com/tradesift/tradesift/filter/sender"
 )
 
@@ -19,7 +20,7 @@ func FuzzClassify(f *testing.F) {
 		f.Fatal(err)
 	}
 	x := extractorFor(cfg)
-	if files, _ := filepath.Glob(filepath.Join(repoRoot(f), "..", "shared", "corpus", "*.eml")); len(files) > 0 {
+	if files, _ := filepath.Glob(filepath.Join(mtatest.RepoRoot(f), "..", "shared", "corpus", "*.eml")); len(files) > 0 {
 		for _, p := range files[:min(len(files), 20)] {
 			if raw, err := os.ReadFile(p); err == nil {
 				f.Add(raw)

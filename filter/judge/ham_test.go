@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 )
 
 // judgeFolder runs every file under dir through the classify path and
@@ -42,7 +44,7 @@ func judgeFolder(t *testing.T, j *Judge, dir string) (inquiries, total int, exam
 
 // TestHam: real non-inquiry mail may be taken for an inquiry at most 1 %.
 func TestHam(t *testing.T) {
-	real := filepath.Join(sharedDir(t), "realmail")
+	real := filepath.Join(mtatest.SharedDir(t), "realmail")
 	j, _ := testJudge(t)
 	n, total, ex := judgeFolder(t, j, filepath.Join(real, "ham"))
 	if total == 0 {
@@ -65,7 +67,7 @@ func TestHam(t *testing.T) {
 // lures and the charset and MIME torture sets fare: they should mostly be
 // none, and none of them may panic.
 func TestSpamAndLures(t *testing.T) {
-	real := filepath.Join(sharedDir(t), "realmail")
+	real := filepath.Join(mtatest.SharedDir(t), "realmail")
 	j, _ := testJudge(t)
 	for _, sub := range []string{"inquiry-like", "spam", "charsets", "mime"} {
 		n, total, ex := judgeFolder(t, j, filepath.Join(real, sub))

@@ -12,36 +12,11 @@ import (
 
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/decode"
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 )
 
-// repoRoot walks up from the working directory to go.mod.
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
-
-func sharedDir(t testing.TB) string {
-	d := filepath.Join(repoRoot(t), "..", "shared")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("shared data not found at %s", d)
-	}
-	return d
-}
-
 func testConfig(t testing.TB) *config.Config {
-	cfg, err := config.Load(filepath.Join(repoRoot(t), "config.example.toml"))
+	cfg, err := config.Load(filepath.Join(mtatest.RepoRoot(t), "config.example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}

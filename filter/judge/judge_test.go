@@ -13,6 +13,7 @@ import (
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/decode"
 	"github.com/tradesift/tradesift/filter/extract"
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 )
 
 func ip(n int) *int         { return &n }
@@ -347,7 +348,7 @@ func TestNormalize(t *testing.T) {
 // BenchmarkJudge judges every corpus message (decoded and extracted
 // beforehand), so it measures the judgement alone.
 func BenchmarkJudge(b *testing.B) {
-	dir := filepath.Join(sharedDir(b), "corpus")
+	dir := filepath.Join(mtatest.SharedDir(b), "corpus")
 	j, cfg := testJudge(b)
 	type in struct {
 		m *decode.Message

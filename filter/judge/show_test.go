@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tradesift/tradesift/filter/decode"
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 )
 
 // TestShow prints the decoded text of SHOW=file (development aid).
@@ -15,7 +16,7 @@ func TestShow(t *testing.T) {
 	if f == "" {
 		t.Skip("set SHOW=corpus-file to print a message's decoded text")
 	}
-	raw, err := os.ReadFile(filepath.Join(sharedDir(t), "corpus", f))
+	raw, err := os.ReadFile(filepath.Join(mtatest.SharedDir(t), "corpus", f))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 	"github.com/tradesift/tradesift/filter/spool"
 )
 
@@ -36,7 +37,7 @@ type evalFloors struct {
 }
 
 func TestCorpusEval(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "corpus")
+	dir := filepath.Join(mtatest.RepoRoot(t), "..", "shared", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "labels.json")); err != nil {
 		t.Skip("no ../shared/corpus beside the repository")
 	}
@@ -48,15 +49,15 @@ func TestCorpusEval(t *testing.T) {
 var heldOutFloors = evalFloors{MacroF1: 0.90, PlanAcc: 0.85}
 
 func TestHeldOut(t *testing.T) {
-	evalSet(t, filepath.Join(repoRoot(t), "filter/pipeline/testdata/heldout"), heldOutFloors)
+	evalSet(t, filepath.Join(mtatest.RepoRoot(t), "filter/pipeline/testdata/heldout"), heldOutFloors)
 }
 
 func TestHeldOut2(t *testing.T) {
-	evalSet(t, filepath.Join(repoRoot(t), "filter/pipeline/testdata/heldout2"), heldOutFloors)
+	evalSet(t, filepath.Join(mtatest.RepoRoot(t), "filter/pipeline/testdata/heldout2"), heldOutFloors)
 }
 
 func TestHeldOut3(t *testing.T) {
-	evalSet(t, filepath.Join(repoRoot(t), "filter/pipeline/testdata/heldout3"), heldOutFloors)
+	evalSet(t, filepath.Join(mtatest.RepoRoot(t), "filter/pipeline/testdata/heldout3"), heldOutFloors)
 }
 
 type heldOutLabel struct {

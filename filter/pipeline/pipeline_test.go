@@ -14,27 +14,14 @@ import (
 
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/decode"
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 	"github.com/tradesift/tradesift/filter/judge"
 	"github.com/tradesift/tradesift/filter/spool"
 )
 
-func repoRoot(tb testing.TB) string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 func newTestPipeline(tb testing.TB, sink DraftSink) *Pipeline {
 	tb.Helper()
-	cfg, err := config.Load(filepath.Join(repoRoot(tb), "config.example.toml"))
+	cfg, err := config.Load(filepath.Join(mtatest.RepoRoot(tb), "config.example.toml"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -50,7 +37,7 @@ func opener(b []byte) Opener {
 }
 
 func corpus(tb testing.TB) [][]byte {
-	dir := filepath.Join(repoRoot(tb), "..", "shared", "corpus")
+	dir := filepath.Join(mtatest.RepoRoot(tb), "..", "shared", "corpus")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
 	if len(files) == 0 {
 		tb.Skip("no ../shared/corpus beside the repository")
@@ -194,7 +181,7 @@ func BenchmarkAnalyze25MB(b *testing.B) {
 }
 
 func TestSubjectTag(t *testing.T) {
-	cfg, err := config.Load(filepath.Join(repoRoot(t), "config.example.toml"))
+	cfg, err := config.Load(filepath.Join(mtatest.RepoRoot(t), "config.example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
