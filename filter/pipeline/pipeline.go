@@ -110,7 +110,13 @@ func (p *Pipeline) Analyze(ctx context.Context, env spool.Envelope, open Opener)
 	res.Auth = p.authenticate(ctx, env, m, open)
 	res.Sender = sender.Analyze(m, &p.cfg.Supplier, res.Auth.DKIMDomains)
 	fields := p.extract.Extract(m)
-	res.Verdict = p.judge.Judge(m, fields, append(slices.Clone(res.Sender), res.Auth.Signals...))
+	senderSignals := append(slices.Clone(res.Sender), res.Auth.Signals...)
+	res.Verdict = p.judge.Judge(m, fields, senderSignals)
+	if res.Verdict.BuyerType != judge.None {
+		// Each sender trait is reported by name, whether or not it
+		// changed the verdict; non-inquiries carry none of this.
+		res.Extra = append(res.Extra, senderSignals...)
+	}
 	return res
 }
 

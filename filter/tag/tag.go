@@ -50,32 +50,30 @@ func Block(v judge.Verdict, extra []string) []byte {
 }
 
 // Signals returns the X-Buyer-Signals tokens: the probe kind first, then
-// each verdict signal as name(+weight), then extra, without duplicates.
+// each verdict signal as name(+weight), then extra, each name once (an
+// extra name the verdict already lists with its weight is not repeated).
 func Signals(v judge.Verdict, extra []string) []string {
 	var out []string
-	seen := map[string]bool{}
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+	seen := map[string]bool{} // names, with or without a weight
+	add := func(name, item string) {
+		if name != "" && !seen[name] {
+			seen[name] = true
+			out = append(out, item)
 		}
 	}
 	if v.ProbeKind != "" {
-		add(token(v.ProbeKind))
+		add(token(v.ProbeKind), token(v.ProbeKind))
 	}
 	for _, s := range v.Signals {
 		name := token(s.Name)
-		if name == "" {
-			continue
-		}
 		if s.Weight != 0 {
-			add(fmt.Sprintf("%s(%+.1f)", name, s.Weight))
+			add(name, fmt.Sprintf("%s(%+.1f)", name, s.Weight))
 		} else {
-			add(name)
+			add(name, name)
 		}
 	}
 	for _, e := range extra {
-		add(token(e))
+		add(token(e), token(e))
 	}
 	return out
 }
