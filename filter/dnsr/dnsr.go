@@ -407,20 +407,30 @@ func buildQuery(id uint16, q dnsmessage.Question) ([]byte, error) {
 // EDNS0 size we offered must not leave us with a cut answer and a wait.
 var udpBufs = sync.Pool{New: func() any { b := make([]byte, 65535); return &b }}
 
-func exchangeUDP(ctx context.Context, server string, req []byte, id uint16, q dnsmessage.Question) (*dnsmessage.Message, error) {
+// dialAttempt connects for one attempt of at most attemptTimeout: the
+// connection's deadline follows the attempt's context, so a cancelled
+// lookup stops reading at once. done closes it.
+func dialAttempt(ctx context.Context, network, server string) (net.Conn, func(), error) {
 	var d net.Dialer
 	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
-	defer cancel()
-	conn, err := d.DialContext(actx, "udp", server)
+	conn, err := d.DialContext(actx, network, server)
 	if err != nil {
-		return nil, err
+		cancel()
+		return nil, nil, err
 	}
-	defer conn.Close()
 	stop := context.AfterFunc(actx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
 	if dl, ok := actx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
+	return conn, func() { stop(); conn.Close(); cancel() }, nil
+}
+
+func exchangeUDP(ctx context.Context, server string, req []byte, id uint16, q dnsmessage.Question) (*dnsmessage.Message, error) {
+	conn, done, err := dialAttempt(ctx, "udp", server)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	if _, err := conn.Write(req[2:]); err != nil {
 		return nil, err
 	}
@@ -444,19 +454,11 @@ func exchangeUDP(ctx context.Context, server string, req []byte, id uint16, q dn
 }
 
 func exchangeTCP(ctx context.Context, server string, req []byte, id uint16, q dnsmessage.Question) (*dnsmessage.Message, error) {
-	var d net.Dialer
-	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
-	defer cancel()
-	conn, err := d.DialContext(actx, "tcp", server)
+	conn, done, err := dialAttempt(ctx, "tcp", server)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(actx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	if dl, ok := actx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
+	defer done()
 	binary.BigEndian.PutUint16(req, uint16(len(req)-2))
 	if _, err := conn.Write(req); err != nil {
 		return nil, err
