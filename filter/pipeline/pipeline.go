@@ -45,6 +45,13 @@ type Pipeline struct {
 	auth    *auth.Checker
 	drafts  DraftSink
 	log     *slog.Logger
+	metrics *Metrics
+}
+
+// WithMetrics makes p count its decisions in m; it returns p.
+func (p *Pipeline) WithMetrics(m *Metrics) *Pipeline {
+	p.metrics = m
+	return p
 }
 
 // New builds the steps for cfg. drafts may be nil (no drafts queued).
@@ -152,12 +159,22 @@ func (p *Pipeline) Prepare(ctx context.Context, id string, env spool.Envelope, o
 	start := time.Now()
 	res := p.Analyze(ctx, env, open)
 	v := res.Verdict
+	elapsed := time.Since(start)
 	p.log.Info("classified", "id", id, "buyer_type", v.BuyerType, "grade", v.Grade, "plan", v.ReplyPlan,
-		"rep", v.Rep, "signals", len(v.Signals), "extra", res.Extra, "elapsed", time.Since(start).Round(time.Microsecond))
+		"rep", v.Rep, "signals", len(v.Signals), "extra", res.Extra, "elapsed", elapsed.Round(time.Microsecond))
+	if p.metrics != nil {
+		p.metrics.classified.WithLabelValues(v.BuyerType, v.Grade, v.ReplyPlan).Inc()
+		p.metrics.seconds.Observe(elapsed.Seconds())
+	}
 	if p.drafts != nil && res.Message != nil && p.wantsDraft(v) {
+		result := "queued"
 		if err := p.drafts.QueueDraft(ctx, res.Message, v); err != nil {
 			// A draft failure never holds up the inquiry itself.
 			p.log.Error("draft not queued", "id", id, "err", err)
+			result = "failed"
+		}
+		if p.metrics != nil {
+			p.metrics.drafts.WithLabelValues(result).Inc()
 		}
 	}
 	return res.Header

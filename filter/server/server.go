@@ -49,6 +49,7 @@ type Daemon struct {
 
 	spool, draftSpool *spool.Spool
 	localDrafts       map[string]deliver.Courier
+	pipeMetrics       *pipeline.Metrics
 	queue, draftQueue *deliver.Queue
 	smtp              *smtpd.Server
 	ln                net.Listener
@@ -107,6 +108,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 	})
 
 	d.localDrafts = localDrafts
+	if d.pipeMetrics, err = pipeline.NewMetrics(reg); err != nil {
+		return nil, err
+	}
 	p, err := d.newPipeline(cfg)
 	if err != nil {
 		return nil, err
@@ -202,7 +206,11 @@ func (d *Daemon) newPipeline(cfg *config.Config) (*pipeline.Pipeline, error) {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
 	sink := &draftSink{renderer: &d.renderer, supplier: &d.supplier, local: d.localDrafts, spool: d.draftSpool, kick: d.draftQueue.Kick, log: d.log}
-	return pipeline.New(cfg, ch, sink, d.log)
+	p, err := pipeline.New(cfg, ch, sink, d.log)
+	if err != nil {
+		return nil, err
+	}
+	return p.WithMetrics(d.pipeMetrics), nil
 }
 
 // Reload reads the configuration file again and applies what can change

@@ -116,8 +116,14 @@ func TestDaemonRelaysTagsDraftsAndReloads(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), "tradesift_") {
-		t.Errorf("metrics lack tradesift_ series")
+	for _, want := range []string{
+		`tradesift_classified_total{buyer_type="sourcing",grade="A",reply_plan="quote"} 1`,
+		`tradesift_drafts_total{result="queued"} 1`,
+		`tradesift_smtp_messages_accepted_total 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 
 	// A domain that is not ours is refused; after a reload that adds it,
