@@ -82,6 +82,9 @@ func New(dir string, sup *config.Supplier) (*Renderer, error) {
 	if sup == nil {
 		return nil, errors.New("draft: no supplier")
 	}
+	if err := checkDir(dir); err != nil {
+		return nil, err
+	}
 	r := &Renderer{sup: sup, dir: dir}
 	if dir == "" {
 		r.fsys, r.label = templates.FS, "templates"
@@ -184,8 +187,23 @@ func (r *Renderer) Check() []error {
 	return errs
 }
 
+// checkDir says clearly when a configured templates folder is missing.
+func checkDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		wd, _ := os.Getwd()
+		return fmt.Errorf("templates folder %q is not a directory (relative paths start from the working directory, %s; an empty [drafts] templates uses the built-in set)", dir, wd)
+	}
+	return nil
+}
+
 // CheckDir is Check without a running Renderer.
 func CheckDir(dir string, sup *config.Supplier) []error {
+	if err := checkDir(dir); err != nil {
+		return []error{err}
+	}
 	r := &Renderer{sup: sup, dir: dir}
 	if dir == "" {
 		r.fsys, r.label = templates.FS, "templates"
