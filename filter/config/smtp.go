@@ -109,6 +109,11 @@ type Queue struct {
 	// MaxLifetime is how long a message may stay undelivered before it is
 	// bounced (Postfix: maximal_queue_lifetime).
 	MaxLifetime Duration `toml:"max_lifetime"`
+	// FilterWorkers bounds how many messages are judged (decoded,
+	// authenticated, classified, drafted) at once; 0 means half the CPUs,
+	// at least one. Judging runs after the 250, so keeping it below the
+	// CPU count leaves room for accepting mail under load.
+	FilterWorkers int `toml:"filter_workers"`
 	// Sync is how spooled messages are made durable before 250: "syncfs"
 	// commits each batch of concurrent writes with one syncfs(2) of the
 	// spool's file system (fewest disk flushes; best on a file system of
@@ -134,6 +139,9 @@ func (q *Queue) validate(p *problems) {
 	q.Dir = resolveDir(q.Dir)
 	if q.Sync != "syncfs" && q.Sync != "fsync" {
 		p.add("queue.sync", "must be syncfs or fsync, not %q", q.Sync)
+	}
+	if q.FilterWorkers < 0 || q.FilterWorkers > 1000 {
+		p.add("queue.filter_workers", "must be between 0 (half the CPUs) and 1000")
 	}
 	if q.Workers < 1 || q.Workers > 1000 {
 		p.add("queue.workers", "must be between 1 and 1000")

@@ -20,6 +20,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -117,6 +118,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 	}
 	d.pipe.Store(p)
 
+	// Judging is CPU work done after the 250; bounding it keeps CPU for
+	// the SMTP sessions, so a burst is accepted at full speed and judged
+	// as the CPU allows.
+	filterSlots := make(chan struct{}, filterWorkers(cfg.Queue.FilterWorkers))
 	target, _ := config.ParseTarget(cfg.Delivery.Downstream) // checked by config
 	courier, err := deliver.NewCourier(target, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D())
 	if err != nil {
@@ -131,6 +136,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 		Hostname:    cfg.SMTP.Hostname,
 		BounceFrom:  cfg.Delivery.BounceFrom,
 		Prepare: func(ctx context.Context, id string, env spool.Envelope, body func() (io.ReadCloser, error)) []byte {
+			// No escape on ctx: a message must not go out untagged
+			// because it waited; judging is bounded (DNS budget), so a
+			// slot frees soon.
+			filterSlots <- struct{}{}
+			defer func() { <-filterSlots }()
 			return d.pipe.Load().Prepare(ctx, id, env, body)
 		},
 		Logger:   log.With("queue", "mail"),
@@ -192,6 +202,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 
 // Addr is the SMTP listener's address.
 func (d *Daemon) Addr() net.Addr { return d.ln.Addr() }
+
+// filterWorkers is [queue] filter_workers with 0 meaning half the CPUs.
+func filterWorkers(n int) int {
+	if n > 0 {
+		return n
+	}
+	return max(1, runtime.GOMAXPROCS(0)/2)
+}
 
 func authservID(cfg *config.Config) string {
 	if cfg.Auth.AuthservID != "" {
