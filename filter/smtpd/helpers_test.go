@@ -225,6 +225,15 @@ func (d *dialog) cmd(line, want string) string {
 }
 
 // hello reads the greeting and says EHLO.
+// startData runs MAIL FROM:<a@client.example.net>, RCPT TO:<rcpt> and DATA,
+// each expected to succeed; the message data comes next.
+func (d *dialog) startData(rcpt string) {
+	d.t.Helper()
+	d.cmd("MAIL FROM:<a@client.example.net>", "250")
+	d.cmd("RCPT TO:<"+rcpt+">", "250")
+	d.cmd("DATA", "354")
+}
+
 func (d *dialog) hello() string {
 	d.t.Helper()
 	d.expect("220 ")
@@ -243,9 +252,7 @@ func stillServing(t *testing.T, ts *testServer) {
 	t.Helper()
 	d := dial(t, ts.addr)
 	d.hello()
-	d.cmd("MAIL FROM:<a@client.example.net>", "250")
-	d.cmd("RCPT TO:<sales@example.com>", "250")
-	d.cmd("DATA", "354")
+	d.startData("sales@example.com")
 	d.send("Subject: still here\r\n\r\nyes\r\n.\r\n")
 	d.expect("250 2.0.0 OK: queued as ")
 	d.cmd("QUIT", "221")
