@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
@@ -114,7 +116,8 @@ func startBenchTradesift(tb testing.TB, sink *mtatest.Sink, auth bool) *mtatest.
 // relay's peak RSS with 25 MB messages. TRADESIFT_BENCH_N changes the
 // message count, TRADESIFT_BENCH_AUTH=0 leaves out the auth run,
 // TRADESIFT_BENCH_SHM=1 adds a diagnostic run with the spool on /dev/shm
-// (fsync free, not durable).
+// (fsync free, not durable), TRADESIFT_BENCH_PROFILE=FILE saves an 8 s
+// CPU profile of the relay taken during its measured run.
 //
 //	TRADESIFT_BENCH=1 go test ./filter/e2e -run TestRelayBenchmark -v -timeout 30m
 func TestRelayBenchmark(t *testing.T) {
@@ -138,9 +141,24 @@ func TestRelayBenchmark(t *testing.T) {
 	results = append(results, runLoad(t, "postfix", pf.Addr, sink, msgs, benchSessions))
 	pf.Stop()
 
-	ts := startBenchTradesift(t, sink, false)
+	prof := os.Getenv("TRADESIFT_BENCH_PROFILE")
+	c := relayConfig{Downstream: "smtp://" + sink.Addr}
+	if prof != "" {
+		c.Metrics, c.Pprof = mtatest.FreeAddr(t), true
+	}
+	ts := startRelay(t, c)
 	runLoad(t, "tradesift warm-up", ts.Addr, sink, warm, benchSessions)
+	profDone := make(chan struct{})
+	if prof != "" {
+		go func() {
+			defer close(profDone)
+			saveProfile(t, "http://"+c.Metrics+"/debug/pprof/profile?seconds=8", prof)
+		}()
+	} else {
+		close(profDone)
+	}
 	r := runLoad(t, "tradesift", ts.Addr, sink, msgs, benchSessions)
+	<-profDone
 	r.PeakRSS = ts.PeakRSS()
 	results = append(results, r)
 	ts.Stop()
@@ -200,6 +218,27 @@ func TestRelayBenchmark(t *testing.T) {
 	b.WriteString(bigMessageRSS(t, sink))
 	t.Log(b.String())
 	fmt.Print(b.String())
+}
+
+// saveProfile fetches a CPU profile from the relay's pprof endpoint into
+// path (TRADESIFT_BENCH_PROFILE): `go tool pprof path` reads it.
+func saveProfile(t *testing.T, url, path string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Errorf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s", resp.Status, data)
+	}
+	if err == nil {
+		err = os.WriteFile(path, data, 0o644)
+	}
+	if err != nil {
+		t.Errorf("profile: %v", err)
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -50,6 +50,10 @@ type relayConfig struct {
 	// and the Received header name (default: 127.0.0.1 is a trusted
 	// Postfix in front, as in the content_filter set-up).
 	Direct bool
+	// Metrics is [metrics] listen (empty: off); Pprof serves the Go
+	// profiler there too.
+	Metrics string
+	Pprof   bool
 }
 
 // render writes the config text; dirs that are empty go below base.
@@ -125,7 +129,8 @@ templates = ""
 queue_dir = %q
 
 [metrics]
-listen = ""
+listen = %q
+pprof = %v
 
 [log]
 level = "info"
@@ -133,7 +138,7 @@ format = "text"
 
 `, c.Listen, Domain, c.MaxMessageSize, c.MaxLineLength, c.QueueDir, c.Workers, c.MinBackoff, c.MaxBackoff, syncLine,
 		c.Downstream, c.Resolver, c.Auth, trusted,
-		"maildir:"+filepath.Join(base, "drafts"), filepath.Join(base, "drafts-queue"))
+		"maildir:"+filepath.Join(base, "drafts"), filepath.Join(base, "drafts-queue"), c.Metrics, c.Pprof)
 	b.WriteString(supplierSection(t))
 	return b.String()
 }

@@ -46,12 +46,37 @@ type Pipeline struct {
 	drafts  DraftSink
 	log     *slog.Logger
 	metrics *Metrics
+	cpu     chan struct{} // nil: unbounded
 }
 
 // WithMetrics makes p count its decisions in m; it returns p.
 func (p *Pipeline) WithMetrics(m *Metrics) *Pipeline {
 	p.metrics = m
 	return p
+}
+
+// WithCPUSlots bounds the messages whose CPU-bound steps (decoding,
+// extraction, judging) run at once to cap(slots); it returns p. The
+// steps that wait (DNS lookups for authentication, filing the draft)
+// run outside a slot, so a slow resolver or disk never holds up the
+// judging of other messages. Pipelines built for a reload share the
+// daemon's channel.
+func (p *Pipeline) WithCPUSlots(slots chan struct{}) *Pipeline {
+	p.cpu = slots
+	return p
+}
+
+// enter takes a CPU slot; leave gives it back.
+func (p *Pipeline) enter() {
+	if p.cpu != nil {
+		p.cpu <- struct{}{}
+	}
+}
+
+func (p *Pipeline) leave() {
+	if p.cpu != nil {
+		<-p.cpu
+	}
 }
 
 // New builds the steps for cfg. drafts may be nil (no drafts queued).
@@ -88,7 +113,17 @@ type Result struct {
 // what goes wrong is in Result.Extra.
 func (p *Pipeline) Analyze(ctx context.Context, env spool.Envelope, open Opener) (res Result) {
 	res.Verdict = judge.Verdict{BuyerType: judge.None}
+	// No escape on ctx while waiting for a slot: a message must not go
+	// out untagged because it waited; the CPU steps are bounded, so a
+	// slot frees soon.
+	held := true
+	p.enter()
 	defer func() {
+		defer func() {
+			if held {
+				p.leave()
+			}
+		}()
 		if r := recover(); r != nil {
 			p.log.Error("classifier panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			res.Verdict = judge.Verdict{BuyerType: judge.None}
@@ -114,7 +149,11 @@ func (p *Pipeline) Analyze(ctx context.Context, env spool.Envelope, open Opener)
 	res.Message = m
 	res.Extra = append(res.Extra, m.Problems...)
 
+	held = false
+	p.leave() // DNS lookups wait; they need no CPU slot
 	res.Auth = p.authenticate(ctx, env, m, open)
+	p.enter()
+	held = true
 	res.Sender = sender.Analyze(m, &p.cfg.Supplier, res.Auth.DKIMDomains)
 	fields := p.extract.Extract(m)
 	senderSignals := append(slices.Clone(res.Sender), res.Auth.Signals...)

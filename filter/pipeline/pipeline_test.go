@@ -199,3 +199,47 @@ func TestSubjectTag(t *testing.T) {
 		t.Errorf("a non-inquiry was retitled:\n%s", hdr)
 	}
 }
+
+// blockingSink holds QueueDraft until release is closed.
+type blockingSink struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingSink) QueueDraft(context.Context, *decode.Message, judge.Verdict) error {
+	b.entered <- struct{}{}
+	<-b.release
+	return nil
+}
+
+// With one CPU slot, a message whose draft is being filed (a disk that
+// waits) does not hold up the judging of the next one, and every slot is
+// given back, also when a message cannot be read.
+func TestCPUSlotsNotHeldWhileFilingDraft(t *testing.T) {
+	sink := &blockingSink{entered: make(chan struct{}), release: make(chan struct{})}
+	slots := make(chan struct{}, 1)
+	p := newTestPipeline(t, sink).WithCPUSlots(slots)
+	first := make(chan []byte)
+	go func() { first <- p.Prepare(context.Background(), "a", spool.Envelope{}, opener([]byte(sourcing))) }()
+	<-sink.entered // the first message is filing its draft
+	done := make(chan []byte)
+	go func() {
+		done <- p.Prepare(context.Background(), "b", spool.Envelope{}, opener([]byte("From: a@b.example\r\nSubject: lunch\r\n\r\nSee you at noon.\r\n")))
+	}()
+	select {
+	case hdr := <-done:
+		if !bytes.HasPrefix(hdr, []byte("X-Buyer-Type: none")) {
+			t.Errorf("second message: %q", hdr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second message waited for the first one's draft")
+	}
+	close(sink.release)
+	if hdr := <-first; !bytes.HasPrefix(hdr, []byte("X-Buyer-Type: sourcing")) {
+		t.Errorf("first message: %q", hdr)
+	}
+	p.Analyze(context.Background(), spool.Envelope{}, func() (io.ReadCloser, error) { return nil, errors.New("gone") })
+	if len(slots) != 0 {
+		t.Errorf("%d slots still held", len(slots))
+	}
+}

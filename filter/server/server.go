@@ -43,10 +43,13 @@ type Daemon struct {
 	path string
 	log  *slog.Logger
 
-	cfg      atomic.Pointer[config.Config]
-	pipe     atomic.Pointer[pipeline.Pipeline]
-	renderer atomic.Pointer[draft.Renderer]
-	supplier atomic.Pointer[config.Supplier]
+	cfg  atomic.Pointer[config.Config]
+	pipe atomic.Pointer[pipeline.Pipeline]
+	// filterSlots bound the messages judged at once ([queue]
+	// filter_workers); shared by the pipelines of every reload.
+	filterSlots chan struct{}
+	renderer    atomic.Pointer[draft.Renderer]
+	supplier    atomic.Pointer[config.Supplier]
 
 	spool, draftSpool *spool.Spool
 	localDrafts       map[string]deliver.Courier
@@ -112,16 +115,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 	if d.pipeMetrics, err = pipeline.NewMetrics(reg); err != nil {
 		return nil, err
 	}
+	// Judging is CPU work done after the 250; bounding it keeps CPU for
+	// the SMTP sessions, so a burst is accepted at full speed and judged
+	// as the CPU allows.
+	d.filterSlots = make(chan struct{}, filterWorkers(cfg.Queue.FilterWorkers))
 	p, err := d.newPipeline(cfg)
 	if err != nil {
 		return nil, err
 	}
 	d.pipe.Store(p)
 
-	// Judging is CPU work done after the 250; bounding it keeps CPU for
-	// the SMTP sessions, so a burst is accepted at full speed and judged
-	// as the CPU allows.
-	filterSlots := make(chan struct{}, filterWorkers(cfg.Queue.FilterWorkers))
 	target, _ := config.ParseTarget(cfg.Delivery.Downstream) // checked by config
 	courier, err := deliver.NewCourier(target, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D())
 	if err != nil {
@@ -136,11 +139,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 		Hostname:    cfg.SMTP.Hostname,
 		BounceFrom:  cfg.Delivery.BounceFrom,
 		Prepare: func(ctx context.Context, id string, env spool.Envelope, body func() (io.ReadCloser, error)) []byte {
-			// No escape on ctx: a message must not go out untagged
-			// because it waited; judging is bounded (DNS budget), so a
-			// slot frees soon.
-			filterSlots <- struct{}{}
-			defer func() { <-filterSlots }()
 			return d.pipe.Load().Prepare(ctx, id, env, body)
 		},
 		Logger:   log.With("queue", "mail"),
@@ -228,7 +226,7 @@ func (d *Daemon) newPipeline(cfg *config.Config) (*pipeline.Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.WithMetrics(d.pipeMetrics), nil
+	return p.WithMetrics(d.pipeMetrics).WithCPUSlots(d.filterSlots), nil
 }
 
 // Reload reads the configuration file again and applies what can change
