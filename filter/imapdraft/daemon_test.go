@@ -111,7 +111,7 @@ func TestSMTPInquiryToDovecotDrafts(t *testing.T) {
 	}
 	for {
 		left, _ := os.ReadDir(cfg.Drafts.QueueDir)
-		if countMeta(left) == 0 {
+		if countEntries(left) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -127,10 +127,10 @@ type imapclientMsg struct {
 	env   *imap.Envelope
 }
 
-func countMeta(ents []os.DirEntry) int {
+func countEntries(ents []os.DirEntry) int {
 	n := 0
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".meta") {
+		if strings.HasSuffix(e.Name(), ".msg") {
 			n++
 		}
 	}

@@ -28,6 +28,8 @@ type File interface {
 // one; tests wrap it to fail at chosen steps.
 type FS interface {
 	CreateTemp(dir, pattern string) (File, error)
+	// Create creates a new file (it must not exist yet), mode 0600.
+	Create(path string) (File, error)
 	Rename(oldpath, newpath string) error
 	Remove(name string) error
 	// SyncDir fsyncs a directory so that renames and creations in it are
@@ -45,6 +47,11 @@ type OS struct{}
 
 // CreateTemp creates a new file in dir, mode 0600.
 func (OS) CreateTemp(dir, pattern string) (File, error) { return os.CreateTemp(dir, pattern) }
+
+// Create creates a new file, mode 0600; it fails if path exists.
+func (OS) Create(path string) (File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+}
 
 // Rename renames atomically within one file system.
 func (OS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }

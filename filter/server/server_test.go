@@ -217,7 +217,7 @@ func TestDraftFilingFailureQueuesDraft(t *testing.T) {
 	waitMaildir(t, filepath.Join(dir, "mail", "*", "new", "*"), 1)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		metas, _ := filepath.Glob(filepath.Join(cfg.Drafts.QueueDir, "*.meta"))
+		metas, _ := filepath.Glob(filepath.Join(cfg.Drafts.QueueDir, "*.msg"))
 		if len(metas) == 1 {
 			break
 		}

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
@@ -24,32 +25,51 @@ import (
 
 // Layout: one flat directory; per entry
 //
-//	<id>.body   the message as received, never rewritten
-//	<id>.meta   envelope, arrival time, body size and CRC-32C (JSON); written
-//	            once, after the body: its presence is the commit marker
+//	<id>.msg    the message as received, never rewritten, followed by its
+//	            meta data: envelope, arrival time, body size and CRC-32C
+//	            (JSON), then a 12-byte trailer (length and CRC-32C of the
+//	            JSON, magic "tsq1"). Written once, in place: a file whose
+//	            trailer, meta data or body checksum does not hold is a
+//	            Store that never returned, and Open removes it.
 //	<id>.state  per-recipient delivery state (JSON), replaced on each change
 //	<id>.hdr    the filter's header block, written once before the first
 //	            attempt, with a checksum line
 //
-// Temporary files start with ".tmp-". Ids are fixed-width hex, so they sort
-// by arrival time.
+// One file per message keeps the cost of a message that leaves at its
+// first attempt at one file created and one removed (Postfix's queue file
+// costs the same plus a rename). Temporary files (of .state and .hdr
+// writes) start with ".tmp-". Ids are fixed-width hex, so they sort by
+// arrival time.
 //
-// Durability (group commit): each file is written to a temporary name and
-// renamed; then the files of one operation (body and meta; state and
-// header block) are fsynced at once, and a committer goroutine fsyncs the
-// directory once for every writer waiting at that moment; only then do
-// they return. With Options.SyncFS the files are not fsynced one by one: the
-// committer makes each batch durable with one syncfs(2). A crash before a
-// batch is durable can leave a meta file whose body is short or garbled;
-// Open finds that by size and checksum and removes the entry, which no
-// client was told was accepted. A garbled state file means "nothing
-// delivered yet" (at worst a duplicate, never a loss); a garbled header
-// block means "not prepared yet".
+// Durability (group commit): after its file is written (and fsynced, in
+// fsync mode), each Store waits for a committer goroutine that fsyncs the
+// directory once for every writer waiting at that moment; only then does
+// it return. With Options.SyncFS the files are not fsynced one by one:
+// the committer makes each batch durable with one syncfs(2). A crash
+// before a batch is durable can leave a file that is short or garbled;
+// Open finds that by its trailer, sizes and checksums and removes the
+// entry, which no client was told was accepted. A garbled state file
+// means "nothing delivered yet" (at worst a duplicate, never a loss); a
+// garbled header block means "not prepared yet".
+//
+// Spools of the earlier layout (<id>.body with <id>.meta) are converted
+// at Open.
 const (
-	bodyExt  = ".body"
-	metaExt  = ".meta"
+	msgExt   = ".msg"
 	stateExt = ".state"
 	hdrExt   = ".hdr"
+	// the earlier layout, converted at Open
+	oldBodyExt = ".body"
+	oldMetaExt = ".meta"
+)
+
+// trailer ends every .msg file: meta length, meta CRC-32C, magic.
+const (
+	trailerLen   = 12
+	trailerMagic = "tsq1"
+	// maxMeta bounds the meta data read back (an envelope of thousands
+	// of recipients is well below it).
+	maxMeta = 16 << 20
 )
 
 // Status of one recipient.
@@ -149,11 +169,12 @@ func wrap(op string, err error) error {
 var ErrNotFound = errors.New("spool: no such entry")
 
 // Open opens (creating if needed) the spool directory and removes what an
-// interrupted Store left behind: temporary files, files without a meta
-// file, and meta files whose body is missing, short or fails its checksum
-// (never acknowledged, since Store returns only once both are durable).
-// Open reads the body of every entry not yet tried to check it. Writes are fsynced file by file, with
-// directory fsyncs shared between concurrent writers.
+// interrupted Store left behind: temporary files, files whose trailer,
+// meta data or body checksum does not hold (never acknowledged, since
+// Store returns only once the file is durable), and state or header files
+// without their message. The body of every entry not yet tried is read to
+// check it. Writes are fsynced file by file, with directory fsyncs shared
+// between concurrent writers.
 func Open(dir string) (*Spool, error) {
 	return OpenWith(dir, Options{})
 }
@@ -191,13 +212,14 @@ func OpenWith(dir string, o Options) (*Spool, error) {
 			return nil, wrap("open", err)
 		}
 	}
-	if err := s.clean(); err != nil {
-		return nil, err
-	}
 	if s.syncfs {
 		s.commit = newCommitter(func() error { return fsys.SyncFS(dir) })
 	} else {
 		s.commit = newCommitter(func() error { return fsys.SyncDir(dir) })
+	}
+	if err := s.clean(); err != nil {
+		s.commit.stop()
+		return nil, err
 	}
 	return s, nil
 }
@@ -216,8 +238,9 @@ func (s *Spool) clean() error {
 	if err != nil {
 		return wrap("open", err)
 	}
-	metas := map[string]bool{}
+	msgs := map[string]bool{}
 	others := map[string]bool{}
+	oldMetas := map[string]bool{}
 	changed := false
 	for _, e := range ents {
 		name := e.Name()
@@ -227,24 +250,40 @@ func (s *Spool) clean() error {
 		case strings.HasPrefix(name, ".tmp-"):
 			os.Remove(filepath.Join(s.dir, name))
 			changed = true
-		case ext == metaExt:
-			metas[id] = true
-		case ext == bodyExt || ext == stateExt || ext == hdrExt:
+		case ext == msgExt:
+			msgs[id] = true
+		case ext == oldMetaExt:
+			oldMetas[id] = true
+		case ext == stateExt || ext == hdrExt || ext == oldBodyExt:
 			others[id] = true
 		}
 	}
-	for id := range metas {
-		if !s.complete(id) {
-			os.Remove(filepath.Join(s.dir, id+metaExt))
-			delete(metas, id)
+	for id := range oldMetas {
+		// A .msg beside them is from a conversion cut short: redo it.
+		os.Remove(filepath.Join(s.dir, id+msgExt))
+		ok, err := s.convert(id)
+		if err != nil {
+			return err
+		}
+		msgs[id] = ok
+		changed = true
+	}
+	for id := range msgs {
+		if _, err := s.check(id); err != nil {
+			os.Remove(filepath.Join(s.dir, id+msgExt))
+			delete(msgs, id)
 			changed = true
 		}
 	}
 	for id := range others {
-		if !metas[id] {
+		if !msgs[id] {
 			s.removeFiles(id)
 			changed = true
 		}
+	}
+	for id := range oldMetas {
+		os.Remove(filepath.Join(s.dir, id+oldMetaExt))
+		os.Remove(filepath.Join(s.dir, id+oldBodyExt))
 	}
 	if changed {
 		return wrap("open", s.fs.SyncDir(s.dir))
@@ -252,27 +291,66 @@ func (s *Spool) clean() error {
 	return nil
 }
 
-// complete reports whether id's meta file parses and its body has the
-// recorded size and checksum. The checksum is skipped for entries with a
-// state file: the queue writes that only after Store returned, so the
-// body was durable.
-func (s *Spool) complete(id string) bool {
-	e, err := s.loadMeta(id)
+// check reports whether id's file is a complete entry: its trailer and
+// meta data hold, and its body has the recorded size and checksum. The
+// body checksum is skipped for entries with a state file: the queue
+// writes that only after Store returned, so the body was durable.
+func (s *Spool) check(id string) (*Entry, error) {
+	f, e, err := s.openEntry(id)
 	if err != nil {
-		return false
-	}
-	f, err := os.Open(filepath.Join(s.dir, id+bodyExt))
-	if err != nil {
-		return false
+		return nil, err
 	}
 	defer f.Close()
 	if _, err := os.Stat(filepath.Join(s.dir, id+stateExt)); err == nil {
-		fi, err := f.Stat()
-		return err == nil && fi.Size() == e.Size
+		return e, nil
 	}
 	h := crc32.New(castagnoli)
-	n, err := io.Copy(h, f)
-	return err == nil && n == e.Size && h.Sum32() == e.CRC
+	n, err := io.Copy(h, io.NewSectionReader(f, 0, e.Size))
+	if err != nil {
+		return nil, err
+	}
+	if n != e.Size || h.Sum32() != e.CRC {
+		return nil, fmt.Errorf("spool: %s: body checksum mismatch", id)
+	}
+	return e, nil
+}
+
+// convert rewrites an entry of the earlier layout (<id>.body, <id>.meta)
+// as <id>.msg, durably, keeping its id, state and header block; false if
+// it was incomplete (never acknowledged) and is dropped.
+func (s *Spool) convert(id string) (bool, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir, id+oldMetaExt))
+	if err != nil {
+		return false, wrap("open", err)
+	}
+	var e Entry
+	if json.Unmarshal(data, &e) != nil {
+		return false, nil
+	}
+	body, err := os.Open(filepath.Join(s.dir, id+oldBodyExt))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("open", err)
+	}
+	defer body.Close()
+	h := crc32.New(castagnoli)
+	n, err := io.Copy(h, body)
+	if err != nil {
+		return false, wrap("open", err)
+	}
+	if n != e.Size || h.Sum32() != e.CRC {
+		return false, nil
+	}
+	if _, err := body.Seek(0, io.SeekStart); err != nil {
+		return false, wrap("open", err)
+	}
+	e.ID = id
+	if err := s.write(&e, body); err != nil {
+		return false, wrap("convert "+id, err)
+	}
+	return true, wrap("convert "+id, s.commit.sync())
 }
 
 // newID returns a unique id that sorts by creation time: microseconds
@@ -283,38 +361,71 @@ func (s *Spool) newID(now time.Time) string {
 	return fmt.Sprintf("%013x%05x%04x", now.UnixMicro(), s.seq.Add(1)&0xfffff, binary.BigEndian.Uint16(r[:]))
 }
 
-// Store spools a message: the body is streamed from r to disk, then the
-// meta file (the commit marker) is written, then both are made durable
-// (one syncfs shared with concurrent writers, or fsyncs of each file and
-// a shared directory fsync). It returns only once the entry is durable; on
-// error nothing is left behind. Errors are *Error values whose Kind tells
-// a full disk from other failures.
+// Store spools a message: the body is streamed from r into the entry's
+// file, its meta data and trailer follow, then the file is made durable
+// (one syncfs shared with concurrent writers, or an fsync of the file and
+// a shared directory fsync). It returns only once the entry is durable;
+// on error nothing is left behind. Errors are *Error values whose Kind
+// tells a full disk from other failures.
 func (s *Spool) Store(env Envelope, r io.Reader) (string, error) {
 	now := time.Now()
 	if env.Received.IsZero() {
 		env.Received = now
 	}
-	id := s.newID(now)
-	h := crc32.New(castagnoli)
-	n, err := s.writer().WriteFile(s.dir, id+bodyExt, io.TeeReader(r, h))
-	if err != nil {
-		return "", wrap("store body", err)
+	e := &Entry{ID: s.newID(now), Envelope: env, Created: now}
+	if err := s.write(e, r); err != nil {
+		return "", wrap("store", err)
 	}
-	e := Entry{ID: id, Envelope: env, Created: now, Size: n, CRC: h.Sum32()}
-	meta, err := json.Marshal(&e)
-	if err != nil {
-		s.removeFiles(id)
-		return "", wrap("store meta", err)
-	}
-	if _, err := s.writer().WriteFile(s.dir, id+metaExt, bytes.NewReader(meta)); err != nil {
-		s.removeFiles(id)
-		return "", wrap("store meta", err)
-	}
-	if err := s.durable(id+bodyExt, id+metaExt); err != nil {
-		s.removeFiles(id)
+	if err := s.commit.sync(); err != nil {
+		s.removeFiles(e.ID)
 		return "", wrap("store sync", err)
 	}
-	return id, nil
+	return e.ID, nil
+}
+
+// write creates e's file from the body in r and e's envelope, setting
+// e.Size and e.CRC; in fsync mode it fsyncs the file. The caller commits.
+// On error the file is removed.
+func (s *Spool) write(e *Entry, r io.Reader) (err error) {
+	path := filepath.Join(s.dir, e.ID+msgExt)
+	f, err := s.fs.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			s.fs.Remove(path)
+		}
+	}()
+	// One buffer for body, meta and trailer: a message of up to 64 KiB
+	// takes one write(2).
+	w := bufio.NewWriterSize(f, 64<<10)
+	h := crc32.New(castagnoli)
+	n, err := io.Copy(io.MultiWriter(w, h), r)
+	if err != nil {
+		return err
+	}
+	e.Size, e.CRC = n, h.Sum32()
+	meta, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	w.Write(meta)
+	var tr [trailerLen]byte
+	binary.BigEndian.PutUint32(tr[0:], uint32(len(meta)))
+	binary.BigEndian.PutUint32(tr[4:], crc32.Checksum(meta, castagnoli))
+	copy(tr[8:], trailerMagic)
+	w.Write(tr[:])
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if !s.syncfs {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	return f.Close()
 }
 
 // writer writes without fsyncs: durable makes the files durable.
@@ -343,7 +454,7 @@ func (s *Spool) durable(names ...string) error {
 }
 
 func (s *Spool) removeFiles(id string) {
-	for _, ext := range []string{metaExt, bodyExt, stateExt, hdrExt} {
+	for _, ext := range []string{msgExt, stateExt, hdrExt, oldMetaExt, oldBodyExt} {
 		os.Remove(filepath.Join(s.dir, id+ext))
 	}
 }
@@ -356,8 +467,8 @@ func (s *Spool) List() ([]string, error) {
 	}
 	var ids []string
 	for _, e := range ents {
-		if name := e.Name(); strings.HasSuffix(name, metaExt) && !strings.HasPrefix(name, ".") {
-			ids = append(ids, strings.TrimSuffix(name, metaExt))
+		if name := e.Name(); strings.HasSuffix(name, msgExt) && !strings.HasPrefix(name, ".") {
+			ids = append(ids, strings.TrimSuffix(name, msgExt))
 		}
 	}
 	sort.Strings(ids)
@@ -392,21 +503,69 @@ func (s *Spool) Load(id string) (*Entry, error) {
 }
 
 func (s *Spool) loadMeta(id string) (*Entry, error) {
-	if !validID(id) {
-		return nil, ErrNotFound
+	f, e, err := s.openEntry(id)
+	if err != nil {
+		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(s.dir, id+metaExt))
+	f.Close()
+	return e, nil
+}
+
+// openEntry opens id's file and reads its meta data, checking the
+// trailer and the sizes; the caller closes the file.
+func (s *Spool) openEntry(id string) (*os.File, *Entry, error) {
+	if !validID(id) {
+		return nil, nil, ErrNotFound
+	}
+	f, err := os.Open(filepath.Join(s.dir, id+msgExt))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrNotFound
+		return nil, nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, wrap("load", err)
+		return nil, nil, wrap("load", err)
 	}
-	e := new(Entry)
-	if err := json.Unmarshal(data, e); err != nil {
-		return nil, wrap("load "+id, err)
+	e, err := readMeta(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, wrap("load "+id, err)
 	}
 	e.ID = id
+	return f, e, nil
+}
+
+var errGarbled = errors.New("garbled entry (an interrupted store)")
+
+func readMeta(f *os.File) (*Entry, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
+	var tr [trailerLen]byte
+	if size < trailerLen {
+		return nil, errGarbled
+	}
+	if _, err := f.ReadAt(tr[:], size-trailerLen); err != nil {
+		return nil, err
+	}
+	n := int64(binary.BigEndian.Uint32(tr[0:]))
+	if string(tr[8:]) != trailerMagic || n > maxMeta || n > size-trailerLen {
+		return nil, errGarbled
+	}
+	meta := make([]byte, n)
+	if _, err := f.ReadAt(meta, size-trailerLen-n); err != nil {
+		return nil, err
+	}
+	if crc32.Checksum(meta, castagnoli) != binary.BigEndian.Uint32(tr[4:]) {
+		return nil, errGarbled
+	}
+	e := new(Entry)
+	if err := json.Unmarshal(meta, e); err != nil {
+		return nil, err
+	}
+	if e.Size != size-trailerLen-n {
+		return nil, errGarbled
+	}
 	return e, nil
 }
 
@@ -415,7 +574,7 @@ func (s *Spool) SaveState(id string, st State) error {
 	if !validID(id) {
 		return ErrNotFound
 	}
-	if _, err := os.Stat(filepath.Join(s.dir, id+metaExt)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(s.dir, id+msgExt)); errors.Is(err, fs.ErrNotExist) {
 		return ErrNotFound
 	}
 	data, err := json.Marshal(st)
@@ -431,7 +590,7 @@ func (s *Spool) SaveAttempt(id string, hdr []byte, st State) error {
 	if !validID(id) {
 		return ErrNotFound
 	}
-	if _, err := os.Stat(filepath.Join(s.dir, id+metaExt)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(s.dir, id+msgExt)); errors.Is(err, fs.ErrNotExist) {
 		return ErrNotFound
 	}
 	data, err := json.Marshal(st)
@@ -465,23 +624,20 @@ func (s *Spool) writeDurable(name string, data []byte, op string) error {
 
 // OpenBody opens an entry's message body and returns its size.
 func (s *Spool) OpenBody(id string) (io.ReadCloser, int64, error) {
-	if !validID(id) {
-		return nil, 0, ErrNotFound
-	}
-	f, err := os.Open(filepath.Join(s.dir, id+bodyExt))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, ErrNotFound
-	}
+	f, e, err := s.openEntry(id)
 	if err != nil {
-		return nil, 0, wrap("open body", err)
+		return nil, 0, err
 	}
-	info, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, wrap("open body", err)
-	}
-	return f, info.Size(), nil
+	return bodyReader{io.NewSectionReader(f, 0, e.Size), f}, e.Size, nil
 }
+
+// bodyReader reads the body part of an entry's file.
+type bodyReader struct {
+	*io.SectionReader
+	f *os.File
+}
+
+func (b bodyReader) Close() error { return b.f.Close() }
 
 // SetHeader durably stores the header block the filter prepends to the
 // body on delivery (CRLF-terminated lines; may be empty).
@@ -516,22 +672,23 @@ func (s *Spool) Header(id string) ([]byte, error) {
 	return hdr, nil
 }
 
-// Remove deletes an entry: the meta file (commit marker) first, so a crash
-// midway leaves only garbage that Open cleans, then the other files. It
-// does not wait for the removal to be durable (the next commit makes it
-// so): after a crash right after Remove the entry may be back, and is
-// delivered again (at least once, never lost; Postfix does the same).
+// Remove deletes an entry: its message file (the commit marker) first,
+// so a crash midway leaves only garbage that Open cleans, then the other
+// files. It does not wait for the removal to be durable (the next commit
+// makes it so): after a crash right after Remove the entry may be back,
+// and is delivered again (at least once, never lost; Postfix does the
+// same).
 func (s *Spool) Remove(id string) error {
 	if !validID(id) {
 		return ErrNotFound
 	}
-	if err := s.fs.Remove(filepath.Join(s.dir, id+metaExt)); err != nil {
+	if err := s.fs.Remove(filepath.Join(s.dir, id+msgExt)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return ErrNotFound
 		}
 		return wrap("remove", err)
 	}
-	for _, ext := range []string{bodyExt, stateExt, hdrExt} {
+	for _, ext := range []string{stateExt, hdrExt} {
 		os.Remove(filepath.Join(s.dir, id+ext))
 	}
 	return nil

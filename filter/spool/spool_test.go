@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"os/exec"
@@ -136,16 +137,25 @@ func TestOpenCleansHalfEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bodyOnly, _ := s.Store(testEnv(), strings.NewReader("x\r\n"))
-	os.Remove(filepath.Join(dir, bodyOnly+metaExt))
-	shortBody, _ := s.Store(testEnv(), strings.NewReader("long body\r\n"))
-	os.WriteFile(filepath.Join(dir, shortBody+bodyExt), []byte("lo"), 0o600)
-	garbled, _ := s.Store(testEnv(), strings.NewReader("same size\r\n"))
-	os.WriteFile(filepath.Join(dir, garbled+bodyExt), []byte("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"), 0o600)
+	path := func(id string) string { return filepath.Join(dir, id+msgExt) }
+	mangle := func(body string, f func(b []byte) []byte) {
+		id, err := s.Store(testEnv(), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path(id))
+		os.WriteFile(path(id), f(b), 0o600)
+	}
+	mangle("cut short\r\n", func(b []byte) []byte { return b[:len(b)/2] })
+	mangle("cut in the trailer\r\n", func(b []byte) []byte { return b[:len(b)-3] })
+	mangle("same size\r\n", func(b []byte) []byte { copy(b, make([]byte, 9)); return b })
+	mangle("bad meta\r\n", func(b []byte) []byte { b[len(b)-trailerLen-5] ^= 1; return b })
+	mangle("bad magic\r\n", func(b []byte) []byte { b[len(b)-1] = 'x'; return b })
+	mangle("empty", func(b []byte) []byte { return nil })
 	stateOnly, _ := s.Store(testEnv(), strings.NewReader("x\r\n"))
 	s.SaveState(stateOnly, State{Rcpts: []Rcpt{{Addr: "x@example.com", Status: Sent}, {Addr: "y@example.com"}}})
-	os.Remove(filepath.Join(dir, stateOnly+metaExt))
-	os.WriteFile(filepath.Join(dir, ".tmp-x.body-123"), []byte("partial"), 0o600)
+	os.Remove(path(stateOnly))
+	os.WriteFile(filepath.Join(dir, ".tmp-x.state-123"), []byte("partial"), 0o600)
 	s.Close()
 
 	s2 := open(t, dir)
@@ -154,8 +164,61 @@ func TestOpenCleansHalfEntries(t *testing.T) {
 		t.Fatalf("after Open: %v, want [%s]", ids, good)
 	}
 	ents, _ := os.ReadDir(dir)
-	if len(ents) != 2 {
+	if len(ents) != 1 {
 		t.Fatalf("files left: %v", ents)
+	}
+}
+
+// A spool written by the earlier layout (<id>.body and <id>.meta) is
+// converted at Open, state and header block kept; an incomplete old entry
+// is dropped.
+func TestOpenConvertsEarlierLayout(t *testing.T) {
+	dir := t.TempDir()
+	const id = "0005f0a1b2c3d40000100ab"
+	body := "Subject: old\r\n\r\nfrom the earlier layout\r\n"
+	meta := fmt.Sprintf(`{"id":%q,"envelope":{"from":"a@example.org","rcpts":["x@example.com","y@example.com"]},"created":"2026-11-20T10:00:00Z","size":%d,"crc32c":%d}`,
+		id, len(body), crc32.Checksum([]byte(body), castagnoli))
+	os.WriteFile(filepath.Join(dir, id+oldBodyExt), []byte(body), 0o600)
+	os.WriteFile(filepath.Join(dir, id+oldMetaExt), []byte(meta), 0o600)
+	os.WriteFile(filepath.Join(dir, id+stateExt), []byte(`{"rcpts":[{"addr":"x@example.com","status":"sent"},{"addr":"y@example.com","attempts":2}]}`), 0o600)
+	os.WriteFile(filepath.Join(dir, id+hdrExt), hdrFile([]byte("X-Grade: A\r\n")), 0o600)
+	// An earlier conversion cut short left a partial .msg: it is redone.
+	os.WriteFile(filepath.Join(dir, id+msgExt), []byte("Subject: o"), 0o600)
+	const short = "0005f0a1b2c3d40000200cd"
+	os.WriteFile(filepath.Join(dir, short+oldBodyExt), []byte("Sub"), 0o600)
+	os.WriteFile(filepath.Join(dir, short+oldMetaExt), []byte(strings.ReplaceAll(meta, id, short)), 0o600)
+
+	s := open(t, dir)
+	ids, _ := s.List()
+	if len(ids) != 1 || ids[0] != id {
+		t.Fatalf("List = %v, want [%s]", ids, id)
+	}
+	e, err := s.Load(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Envelope.From != "a@example.org" || e.State.Rcpts[0].Status != Sent || e.State.Rcpts[1].Attempts != 2 {
+		t.Errorf("entry %+v", e)
+	}
+	if h, _ := s.Header(id); string(h) != "X-Grade: A\r\n" {
+		t.Errorf("header block %q", h)
+	}
+	rc, size, err := s.OpenBody(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != body || size != int64(len(body)) {
+		t.Errorf("body %q (%d)", got, size)
+	}
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if want := []string{id + hdrExt, id + msgExt, id + stateExt}; fmt.Sprint(names) != fmt.Sprint(want) {
+		t.Errorf("files %v, want %v", names, want)
 	}
 }
 
@@ -231,16 +294,16 @@ func (c *countFS) SyncFS(dir string) error {
 type failFS struct {
 	safeio.OS
 	failSync   bool // set after Open: every commit fails
-	failCreate int  // fail the n-th CreateTemp (1-based); 0: never
+	failCreate int  // fail the n-th Create (1-based); 0: never
 	creates    int
 }
 
-func (f *failFS) CreateTemp(dir, pattern string) (safeio.File, error) {
+func (f *failFS) Create(path string) (safeio.File, error) {
 	f.creates++
 	if f.creates == f.failCreate {
 		return nil, syscall.ENOSPC
 	}
-	return f.OS.CreateTemp(dir, pattern)
+	return f.OS.Create(path)
 }
 
 func (f *failFS) SyncDir(dir string) error {
@@ -271,8 +334,7 @@ func TestStoreFailuresLeaveNothing(t *testing.T) {
 		full   bool
 		syncfs bool
 	}{
-		{"body create", &failFS{failCreate: 1}, true, false},
-		{"meta create", &failFS{failCreate: 2}, true, false},
+		{"create", &failFS{failCreate: 1}, true, false},
 		{"commit", &failFS{failSync: true}, false, false},
 		{"syncfs commit", &failFS{failSync: true}, false, true},
 	} {
