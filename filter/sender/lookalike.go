@@ -57,30 +57,50 @@ func parseDomain(d string) (domain, bool) {
 // characters or more, one from five, none below: short names collide by
 // chance). Both names may be in Unicode or xn-- form.
 func LookAlike(candidate, target string) bool {
-	c, ok1 := parseDomain(candidate)
-	t, ok2 := parseDomain(target)
-	if !ok1 || !ok2 {
+	c, ok1 := parseLabel(candidate)
+	t, ok2 := parseLabel(target)
+	return ok1 && ok2 && c.lookAlike(&t)
+}
+
+// label is a parsed domain with the skeleton of its registrable label,
+// what LookAlike compares. Analyze parses each of a message's domains and
+// each of the supplier's once, not once per pair.
+type label struct {
+	domain
+	skel    string
+	dotted  string // "." + ascii, for the subdomain test
+	maxDist int    // edit distance tolerated when this is the target
+}
+
+func parseLabel(d string) (label, bool) {
+	p, ok := parseDomain(d)
+	if !ok {
+		return label{}, false
+	}
+	l := label{domain: p, skel: skeleton(p.label), dotted: "." + p.ascii}
+	n := utf8.RuneCountInString(l.skel)
+	switch {
+	case n >= 8:
+		l.maxDist = 2
+	case n >= 5:
+		l.maxDist = 1
+	}
+	return l, true
+}
+
+// lookAlike is LookAlike(c, t) on parsed names.
+func (c *label) lookAlike(t *label) bool {
+	if c.ascii == t.ascii || strings.HasSuffix(c.ascii, t.dotted) || c.reg == t.reg {
 		return false
 	}
-	if c.ascii == t.ascii || strings.HasSuffix(c.ascii, "."+t.ascii) || c.reg == t.reg {
-		return false
-	}
-	cs, ts := skeleton(c.label), skeleton(t.label)
+	cs, ts := c.skel, t.skel
 	if cs == "" || ts == "" {
 		return false
 	}
 	if cs == ts {
 		return true
 	}
-	n := utf8.RuneCountInString(ts)
-	maxDist := 0
-	switch {
-	case n >= 8:
-		maxDist = 2
-	case n >= 5:
-		maxDist = 1
-	}
-	return maxDist > 0 && editDistance(cs, ts, maxDist) <= maxDist
+	return t.maxDist > 0 && editDistance(cs, ts, t.maxDist) <= t.maxDist
 }
 
 // skeleton maps a label to what a reader sees: accents dropped, confusable

@@ -12,7 +12,9 @@ package sender
 import (
 	"bufio"
 	_ "embed"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -45,7 +47,87 @@ var (
 // Analyze returns the sender signals of m, in the order of the constants
 // above. s gives our domain, competitors and customers; dkimDomains are
 // the d= of the message's DKIM signatures (auth.Result.DKIMDomains).
+//
+// The supplier's domains are normalised once per configuration, not per
+// message: Analyze keeps the last supplier it prepared (see Prepare) and
+// prepares again when s is another one or its domains changed.
 func Analyze(m *decode.Message, s *config.Supplier, dkimDomains []string) []string {
+	if m == nil {
+		return nil
+	}
+	return preparedFor(s).Analyze(m, dkimDomains)
+}
+
+// Known is a supplier's own, competitors' and customers' domains prepared
+// for Analyze: cleaned, and parsed for the look-alike comparison. Build it
+// with Prepare when the configuration is loaded; it is read-only and safe
+// for concurrent use.
+type Known struct {
+	src         *config.Supplier
+	srcDomain   string
+	srcComp     []string // copies of the configured lists, to notice edits
+	srcCust     []string
+	own         string
+	ownLabel    *label // nil when own is empty or has no registrable label
+	competitors []string
+	customers   []string // cleaned; "" entries kept, they match nothing
+	custLabels  []label  // of the non-empty customers that parse
+}
+
+// Prepare builds the Known domains of s (which may be nil).
+func Prepare(s *config.Supplier) *Known {
+	k := &Known{src: s}
+	if s == nil {
+		return k
+	}
+	k.srcDomain = s.Domain
+	k.srcComp = slices.Clone(s.Competitors)
+	k.srcCust = slices.Clone(s.Customers)
+	k.own = cleanDomain(s.Domain)
+	if k.own != "" {
+		if l, ok := parseLabel(k.own); ok {
+			k.ownLabel = &l
+		}
+	}
+	for _, c := range s.Competitors {
+		k.competitors = append(k.competitors, cleanDomain(c))
+	}
+	for _, c := range s.Customers {
+		c = cleanDomain(c)
+		k.customers = append(k.customers, c)
+		if c == "" {
+			continue
+		}
+		if l, ok := parseLabel(c); ok {
+			k.custLabels = append(k.custLabels, l)
+		}
+	}
+	return k
+}
+
+// preparedFor is the Known of s, from a one-entry cache: the daemon has
+// one supplier at a time, and a reload (a new *config.Supplier, or the
+// same one edited) prepares the new one.
+func preparedFor(s *config.Supplier) *Known {
+	if k := lastKnown.Load(); k != nil && k.isFor(s) {
+		return k
+	}
+	k := Prepare(s)
+	lastKnown.Store(k)
+	return k
+}
+
+var lastKnown atomic.Pointer[Known]
+
+func (k *Known) isFor(s *config.Supplier) bool {
+	if k.src != s {
+		return false
+	}
+	return s == nil || k.srcDomain == s.Domain && slices.Equal(k.srcComp, s.Competitors) && slices.Equal(k.srcCust, s.Customers)
+}
+
+// Analyze is the package's Analyze with the supplier prepared.
+func (k *Known) Analyze(m *decode.Message, dkimDomains []string) []string {
 	if m == nil {
 		return nil
 	}
@@ -71,15 +153,10 @@ func Analyze(m *decode.Message, s *config.Supplier, dkimDomains []string) []stri
 		ids = append(ids, cleanDomain(d))
 	}
 
-	var own string
-	var competitors, customers []string
-	if s != nil {
-		own = cleanDomain(s.Domain)
-		competitors, customers = s.Competitors, s.Customers
-	}
+	own, competitors, customers := k.own, k.competitors, k.customers
 	add(CompetitorDomain, anyDomain(ids, func(d string) bool {
 		for _, c := range competitors {
-			if isWithin(d, cleanDomain(c)) {
+			if isWithin(d, c) {
 				return true
 			}
 		}
@@ -92,19 +169,42 @@ func Analyze(m *decode.Message, s *config.Supplier, dkimDomains []string) []stri
 			return true
 		}
 		for _, c := range customers {
-			if isWithin(d, cleanDomain(c)) {
+			if isWithin(d, c) {
 				return true
 			}
 		}
 		return false
 	}
-	add(LookalikeOwnDomain, own != "" && anyDomain(ids, func(d string) bool { return !known(d) && LookAlike(d, own) }))
-	add(LookalikeCustomerDomain, anyDomain(ids, func(d string) bool {
-		if known(d) {
-			return false
+	// Each unknown identity is parsed once for both look-alike tests.
+	labels := make([]*label, len(ids))
+	parsed := make([]bool, len(ids))
+	var labelOf func(i int) *label
+	labelOf = func(i int) *label {
+		if !parsed[i] {
+			parsed[i] = true
+			if j := slices.Index(ids, ids[i]); j < i {
+				labels[i] = labelOf(j) // From and Reply-To often agree
+			} else if l, ok := parseLabel(ids[i]); ok {
+				labels[i] = &l
+			}
 		}
-		for _, c := range customers {
-			if c = cleanDomain(c); c != "" && LookAlike(d, c) {
+		return labels[i]
+	}
+	lookalike := func(target func(c *label) bool) bool {
+		for i, d := range ids {
+			if d == "" || known(d) {
+				continue
+			}
+			if c := labelOf(i); c != nil && target(c) {
+				return true
+			}
+		}
+		return false
+	}
+	add(LookalikeOwnDomain, own != "" && k.ownLabel != nil && lookalike(func(c *label) bool { return c.lookAlike(k.ownLabel) }))
+	add(LookalikeCustomerDomain, len(k.custLabels) > 0 && lookalike(func(c *label) bool {
+		for i := range k.custLabels {
+			if c.lookAlike(&k.custLabels[i]) {
 				return true
 			}
 		}
