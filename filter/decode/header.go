@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -108,13 +109,21 @@ func readHeaderBlock(br *bufio.Reader, maxBytes, maxFields int, p *problems) (h 
 
 func finishHeader(block *bytes.Buffer, p *problems) textproto.Header {
 	block.WriteString("\r\n")
-	h, err := textproto.ReadHeader(bufio.NewReader(block))
+	br := headerReaderPool.Get().(*bufio.Reader)
+	br.Reset(block)
+	h, err := textproto.ReadHeader(br) // copies what it keeps
+	br.Reset(nil)
+	headerReaderPool.Put(br)
 	if err != nil {
 		// Should not happen after the checks above; keep what was read.
 		p.add(ProblemMalformedHeader)
 	}
 	return h
 }
+
+// headerReaderPool recycles the readers finishHeader parses header blocks
+// with: one per MIME part otherwise.
+var headerReaderPool = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
 
 // readLine reads one line including its end. Lines longer than max are
 // consumed to their end but only max bytes are returned (so a caller can

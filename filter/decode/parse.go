@@ -528,7 +528,15 @@ func (ps *parser) leaf(h textproto.Header, mt string, params map[string]string, 
 	// Read enough raw bytes for the remaining text budget (HTML markup and
 	// transfer encodings take more room than the text they carry).
 	rawMax := int64(ps.budget)*8 + 4096
-	raw, _ := io.ReadAll(io.LimitReader(body, rawMax))
+	buf := rawPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledRaw {
+			buf.Reset()
+			rawPool.Put(buf)
+		}
+	}()
+	buf.ReadFrom(io.LimitReader(body, rawMax))
+	raw := buf.Bytes()
 	if n, _ := io.Copy(io.Discard, body); n > 0 {
 		ps.p.add(ProblemTruncated)
 	}
@@ -537,8 +545,15 @@ func (ps *parser) leaf(h textproto.Header, mt string, params map[string]string, 
 		// No Content-Type at all, but an HTML document (bulk mailers).
 		markup = true
 	}
+	// addText keeps nothing of raw: the text it adds is a new string.
 	ps.addText(c, raw, h.Get("Content-Transfer-Encoding"), cs, markup, params["format"]+";"+params["delsp"])
 }
+
+// rawPool recycles the buffers text parts are read into; a buffer grown
+// past maxPooledRaw by a large part is left to the collector.
+var rawPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledRaw = 1 << 20
 
 // looksLikeHTML reports whether b starts (after blanks) with an HTML
 // document or body tag.

@@ -47,7 +47,13 @@ func normText(s string) string {
 				// drop NUL and other controls
 			default:
 				flushSpace(&sb, &pendingSpace)
-				sb.WriteByte(c)
+				// Copy the run of printable ASCII this byte starts at once.
+				j := i
+				for j < len(s) && s[j] > ' ' && s[j] < 0x7f {
+					j++
+				}
+				sb.WriteString(s[i-1 : j])
+				i = j
 			}
 			continue
 		}
@@ -79,12 +85,18 @@ func normText(s string) string {
 	return strings.TrimRight(sb.String(), "\n")
 }
 
+const spaces = "                                " // 32
+
 func flushSpace(sb *strings.Builder, n *int) {
 	switch {
 	case *n < 0:
 		sb.WriteByte('\t')
+	case *n == 1:
+		sb.WriteByte(' ')
 	case *n > 0:
-		sb.WriteString(strings.Repeat(" ", *n))
+		for k := *n; k > 0; k -= len(spaces) {
+			sb.WriteString(spaces[:min(k, len(spaces))])
+		}
 	}
 	*n = 0
 }

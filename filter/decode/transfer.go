@@ -19,7 +19,14 @@ func decodeTransfer(raw []byte, cte string) (out []byte, known, clean bool) {
 	if i := strings.IndexAny(v, "; \t"); i >= 0 && !strings.HasPrefix(v, "quoted ") && !strings.HasPrefix(v, "8 ") && !strings.HasPrefix(v, "7 ") {
 		v = v[:i] // "quoted-printable;"
 	}
-	v = strings.NewReplacer(" ", "", "\t", "", "-", "", "_", "").Replace(v)
+	if strings.ContainsAny(v, " \t-_") {
+		v = strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '-' || r == '_' {
+				return -1
+			}
+			return r
+		}, v)
+	}
 	switch v {
 	case "quotedprintable", "qp":
 		out, _ = decodeQP(raw) // a stray '=' is common and harmless
