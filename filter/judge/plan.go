@@ -163,6 +163,14 @@ var cjkMonthsLater = regexp.MustCompile(`(\d{1,2})\s*(?:个月|ヶ月|か月|カ
 // cjkMonth is "2026年3月", "2026年 3 月", "2026년 3월".
 var cjkMonth = regexp.MustCompile(`(20\d\d)\s*[年년]\s*(\d{1,2})\s*[月월]`)
 
+// cjkMatches is re's submatches in text, none when has is false.
+func cjkMatches(has bool, re *regexp.Regexp, text string) [][]string {
+	if !has {
+		return nil
+	}
+	return re.FindAllStringSubmatch(text, -1)
+}
+
 func atoi(s string) int {
 	n := 0
 	for _, c := range s {
@@ -219,14 +227,16 @@ func purchaseHorizon(text string, now time.Time) (int, bool) {
 		}
 		return 0
 	}
-	for _, sm := range cjkMonthsLater.FindAllStringSubmatch(text, -1) {
+	// Both CJK patterns need a month sign; most texts have none.
+	cjk := strings.ContainsAny(text, "月월")
+	for _, sm := range cjkMatches(cjk, cjkMonthsLater, text) {
 		if n := atoi(sm[1]); n >= 1 && n <= 36 {
 			if d := now.AddDate(0, n, 0); best.IsZero() || d.Before(best) {
 				best = d
 			}
 		}
 	}
-	for _, sm := range cjkMonth.FindAllStringSubmatch(text, -1) {
+	for _, sm := range cjkMatches(cjk, cjkMonth, text) {
 		y, mo := atoi(sm[1]), atoi(sm[2])
 		consider(y, mo, 15)
 	}

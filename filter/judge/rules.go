@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -283,10 +284,12 @@ func needsBoundary(r rune) bool {
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // cueIndex finds all cue groups in a text in one pass: words that must
-// start a word are looked up by their first two runes at each word start,
-// the others (CJK, Arabic ...) by their first rune at every position.
+// start a word are looked up in a byte trie walked from each word start
+// (one step per byte of the longest cue word that begins there, however
+// many cue words share a prefix), the others (CJK, Arabic ...) by their
+// first rune at every position.
 type cueIndex struct {
-	bnd  map[string][]indexed
+	bnd  trie
 	free map[rune][]indexed
 	// freeBit has a bit set for each rune below 0x10000 that starts a
 	// free word, so most runes need no map lookup.
@@ -298,19 +301,114 @@ type indexed struct {
 	group int
 }
 
+// trie is a byte trie of cue words. Node 0 is the root; a node's edges
+// are sorted by byte, the root's are also a table.
+type trie struct {
+	root  [256]int32 // child of the root by byte, 0 for none
+	// level1 holds, for the root's children, their children by byte
+	// (-1 for none): most walks end within two steps.
+	level1 []*[256]int32
+	nodes []trieNode
+	edges []trieEdge
+	outs  [][]indexed // by node: the words ending there
+}
+
+type trieNode struct {
+	edgeStart, edgeEnd int32
+	out                int32 // index into outs, or -1
+}
+
+type trieEdge struct {
+	b  byte
+	to int32
+}
+
+// buildTrie makes the trie of the words of the given matchers.
+func buildTrie(words []indexed) trie {
+	// Build with maps, then flatten into sorted edge lists.
+	type bnode struct {
+		kids map[byte]int
+		out  []indexed
+	}
+	bn := []*bnode{{kids: map[byte]int{}}}
+	for _, w := range words {
+		n := 0
+		for k := 0; k < len(w.m.word); k++ {
+			c := w.m.word[k]
+			next, ok := bn[n].kids[c]
+			if !ok {
+				next = len(bn)
+				bn = append(bn, &bnode{kids: map[byte]int{}})
+				bn[n].kids[c] = next
+			}
+			n = next
+		}
+		bn[n].out = append(bn[n].out, w)
+	}
+	t := trie{nodes: make([]trieNode, len(bn))}
+	for i, b := range bn {
+		keys := make([]int, 0, len(b.kids))
+		for c := range b.kids {
+			keys = append(keys, int(c))
+		}
+		sort.Ints(keys)
+		t.nodes[i].edgeStart = int32(len(t.edges))
+		for _, c := range keys {
+			t.edges = append(t.edges, trieEdge{b: byte(c), to: int32(b.kids[byte(c)])})
+		}
+		t.nodes[i].edgeEnd = int32(len(t.edges))
+		t.nodes[i].out = -1
+		if len(b.out) > 0 {
+			t.nodes[i].out = int32(len(t.outs))
+			t.outs = append(t.outs, b.out)
+		}
+	}
+	t.level1 = make([]*[256]int32, len(t.nodes))
+	for c, to := range bn[0].kids {
+		t.root[c] = int32(to)
+		tab := new([256]int32)
+		for k := range tab {
+			tab[k] = -1
+		}
+		for c2, to2 := range bn[to].kids {
+			tab[c2] = int32(to2)
+		}
+		t.level1[to] = tab
+	}
+	return t
+}
+
+func (t *trie) child(n int32, b byte) int32 {
+	if n == 0 {
+		if c := t.root[b]; c != 0 {
+			return c
+		}
+		return -1
+	}
+	if tab := t.level1[n]; tab != nil {
+		return tab[b]
+	}
+	es := t.edges[t.nodes[n].edgeStart:t.nodes[n].edgeEnd]
+	for i := range es {
+		if es[i].b == b {
+			return es[i].to
+		}
+		if es[i].b > b {
+			break
+		}
+	}
+	return -1
+}
+
 func buildIndex(ms [][]matcher) *cueIndex {
-	ix := &cueIndex{bnd: map[string][]indexed{}, free: map[rune][]indexed{}}
+	ix := &cueIndex{free: map[rune][]indexed{}}
+	var bnd []indexed
 	for g := range ms {
 		for k := range ms[g] {
 			m := &ms[g][k]
-			r, sz := utf8.DecodeRuneInString(m.word)
+			r, _ := utf8.DecodeRuneInString(m.word)
 			if m.boundary {
-				key := m.word[:sz]
-				if sz < len(m.word) {
-					_, sz2 := utf8.DecodeRuneInString(m.word[sz:])
-					key = m.word[:sz+sz2]
-				}
-				ix.bnd[key] = append(ix.bnd[key], indexed{m, g})
+				bnd = append(bnd, indexed{m, g})
 			} else {
 				ix.free[r] = append(ix.free[r], indexed{m, g})
 				if r < 0x10000 {
@@ -319,6 +417,7 @@ func buildIndex(ms [][]matcher) *cueIndex {
 			}
 		}
 	}
+	ix.bnd = buildTrie(bnd)
 	return ix
 }
 
@@ -326,18 +425,23 @@ func buildIndex(ms [][]matcher) *cueIndex {
 func (ix *cueIndex) scan(text string, fired []bool) {
 	prevWord := false
 	for i := 0; i < len(text); {
-		r, sz := utf8.DecodeRuneInString(text[i:])
-		if !prevWord {
-			// candidates of one and two runes
-			if c, ok := ix.bnd[text[i:i+sz]]; ok {
-				ix.try(text, i, c, fired)
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if !prevWord && ix.bnd.root[c] != 0 {
+				ix.walk(text, i, fired)
 			}
-			if j := i + sz; j < len(text) {
-				_, sz2 := utf8.DecodeRuneInString(text[j:])
-				if c, ok := ix.bnd[text[i:j+sz2]]; ok {
+			if ix.freeBit[c/64]&(1<<(c%64)) != 0 {
+				if c, ok := ix.free[rune(c)]; ok {
 					ix.try(text, i, c, fired)
 				}
 			}
+			prevWord = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+			i++
+			continue
+		}
+		r, sz := utf8.DecodeRuneInString(text[i:])
+		if !prevWord && ix.bnd.root[c] != 0 {
+			ix.walk(text, i, fired)
 		}
 		if r >= 0x10000 || ix.freeBit[r/64]&(1<<(r%64)) != 0 {
 			if c, ok := ix.free[r]; ok {
@@ -346,6 +450,21 @@ func (ix *cueIndex) scan(text string, fired []bool) {
 		}
 		prevWord = isWordRune(r)
 		i += sz
+	}
+}
+
+// walk follows the trie from i and tries the words ending on the way:
+// every boundary word that text[i:] starts with.
+func (ix *cueIndex) walk(text string, i int, fired []bool) {
+	t := &ix.bnd
+	n := int32(0)
+	for j := i; j < len(text); j++ {
+		if n = t.child(n, text[j]); n < 0 {
+			return
+		}
+		if out := t.nodes[n].out; out >= 0 {
+			ix.try(text, i, t.outs[out], fired)
+		}
 	}
 }
 
@@ -456,7 +575,38 @@ func normalize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := true
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			// ASCII: what the general case below does, without the
+			// Unicode tables.
+			i++
+			switch {
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			case c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+				if !space {
+					b.WriteByte(' ')
+					space = true
+				}
+				continue
+			}
+			if f := foldLatin[c]; f != "" {
+				if f == " " {
+					if !space {
+						b.WriteByte(' ')
+						space = true
+					}
+					continue
+				}
+				b.WriteString(f)
+			} else {
+				b.WriteByte(c)
+			}
+			space = false
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
 		if r == 'İ' {
 			r = 'i'
 		}
