@@ -304,13 +304,13 @@ type indexed struct {
 // trie is a byte trie of cue words. Node 0 is the root; a node's edges
 // are sorted by byte, the root's are also a table.
 type trie struct {
-	root  [256]int32 // child of the root by byte, 0 for none
+	root [256]int32 // child of the root by byte, 0 for none
 	// level1 holds, for the root's children, their children by byte
 	// (-1 for none): most walks end within two steps.
 	level1 []*[256]int32
-	nodes []trieNode
-	edges []trieEdge
-	outs  [][]indexed // by node: the words ending there
+	nodes  []trieNode
+	edges  []trieEdge
+	outs   [][]indexed // by node: the words ending there
 }
 
 type trieNode struct {
