@@ -30,6 +30,7 @@ type partHeaderGuard struct {
 	dropping  bool   // the current header field is being dropped
 	fields    int    // fields passed on in the current part header
 	malformed bool   // a line that is not a field was dropped or ended a header
+	scratch   []byte // storage for the line being read
 }
 
 // guardBuffers recycles the guards' read buffers (one per multipart).
@@ -129,7 +130,8 @@ func (g *partHeaderGuard) body(p []byte) (int, error) {
 // boundaryLine passes on a boundary line; a non-final one starts a part
 // header.
 func (g *partHeaderGuard) boundaryLine() error {
-	line, err := readLine(g.br, g.maxLine)
+	line, err := readLine(g.br, g.maxLine, g.scratch)
+	g.scratch = line // queue copies it
 	if len(line) == 0 && err != nil {
 		return err
 	}
@@ -153,7 +155,8 @@ func (g *partHeaderGuard) boundaryLine() error {
 
 // headerLine passes on one line of a part header, cut to the limits.
 func (g *partHeaderGuard) headerLine() error {
-	line, err := readLine(g.br, g.maxLine+1)
+	line, err := readLine(g.br, g.maxLine+1, g.scratch)
+	g.scratch = line // queue copies it
 	if len(line) == 0 && err != nil {
 		g.inHeader = false
 		return err

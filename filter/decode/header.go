@@ -31,8 +31,10 @@ func readHeaderBlock(br *bufio.Reader, maxBytes, maxFields int, p *problems) (h 
 	fields := 0
 	first := true
 	dropping := false // the current field is being dropped
+	var scratch []byte
 	for {
-		line, lerr := readLine(br, maxBytes+1)
+		line, lerr := readLine(br, maxBytes+1, scratch) // copied below if kept
+		scratch = line
 		if len(line) == 0 && lerr != nil {
 			if lerr != io.EOF {
 				p.add(ProblemReadError)
@@ -127,9 +129,11 @@ var headerReaderPool = sync.Pool{New: func() any { return bufio.NewReader(nil) }
 
 // readLine reads one line including its end. Lines longer than max are
 // consumed to their end but only max bytes are returned (so a caller can
-// tell the line was over-long from its length).
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	var line []byte
+// tell the line was over-long from its length). The line is appended to
+// buf[:0]: callers pass the previous line's storage back when they kept
+// nothing of it.
+func readLine(br *bufio.Reader, max int, buf []byte) ([]byte, error) {
+	line := buf[:0]
 	for {
 		frag, err := br.ReadSlice('\n')
 		if len(line)+len(frag) <= max {

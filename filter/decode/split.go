@@ -615,7 +615,7 @@ var disclaimerCues = []string{
 // the text, or -1.
 func disclaimer(lines []string) int {
 	for i := len(lines) / 2; i < len(lines); i++ {
-		low := strings.ToLower(strings.TrimLeft(lines[i], " *_-=>[("))
+		low := lowerPrefix(strings.TrimLeft(lines[i], " *_-=>[("), disclaimerPrefix)
 		for _, c := range disclaimerCues {
 			if strings.HasPrefix(low, c) && sigLike(lines[i:], 25, 12) {
 				return i
@@ -623,4 +623,30 @@ func disclaimer(lines []string) int {
 		}
 	}
 	return -1
+}
+
+// disclaimerPrefix is how much of a line disclaimer lower-cases: enough
+// for the longest cue, as lower-casing may shrink a rune to a third of
+// its bytes (the Kelvin sign is 3 bytes, "k" one).
+var disclaimerPrefix = func() int {
+	n := 0
+	for _, c := range disclaimerCues {
+		n = max(n, len(c))
+	}
+	return 3*n + 4
+}()
+
+// lowerPrefix returns strings.ToLower of a prefix of s that is at least n
+// bytes long (or all of s), cut at a rune start: a prefix of
+// strings.ToLower(s) at least n/3 bytes long, since ToLower maps rune by
+// rune. Long lines (an HTML text rendered on one line) cost no more than
+// short ones.
+func lowerPrefix(s string, n int) string {
+	if len(s) > n {
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n++
+		}
+		s = s[:n]
+	}
+	return strings.ToLower(s)
 }
