@@ -455,11 +455,17 @@ func splitSignature(lines []string) (body, sig []string) {
 	if start >= 0 {
 		limit = start + 1
 	}
+	// Closing keys are computed when first needed: the search runs from
+	// the bottom and mostly stops at the closing, a few lines up.
 	keys := make([]string, limit)
-	for i := range keys {
-		keys[i] = closingKey(lines[i])
+	done := make([]bool, limit)
+	key := func(i int) string {
+		if !done[i] {
+			keys[i], done[i] = closingKey(lines[i]), true
+		}
+		return keys[i]
 	}
-	strong := func(i int) bool { return closingMatch(keys[i], strings.TrimSpace(lines[i]), strongClosings) }
+	strong := func(i int) bool { return closingMatch(key(i), strings.TrimSpace(lines[i]), strongClosings) }
 	closing := -1
 	for i := limit - 1; i >= 0; i-- {
 		if strong(i) && sigLike(lines[i+1:], 18, 3) && shortFirst(lines[i+1:]) {
@@ -473,7 +479,7 @@ func splitSignature(lines []string) (body, sig []string) {
 	}
 	if closing < 0 {
 		for i := limit - 1; i > 0; i-- {
-			if closingMatch(keys[i], strings.TrimSpace(lines[i]), weakClosings) && nextNonBlank(lines, i+1) >= 0 &&
+			if closingMatch(key(i), strings.TrimSpace(lines[i]), weakClosings) && nextNonBlank(lines, i+1) >= 0 &&
 				sigLike(lines[i+1:], 12, 2) && shortFirst(lines[i+1:]) {
 				closing = i
 				break

@@ -726,8 +726,8 @@ func (x *Extractor) address(dc *doc) string {
 	// closing lines where signatures are.
 	for _, line := range strings.Split(dc.orig[tailFrom(dc.orig, from, 25):], "\n") {
 		for _, part := range strings.Split(line, " | ") {
-			if !strings.ContainsAny(part, "0123456789") {
-				continue // the test below needs a digit in the part
+			if !strings.ContainsAny(part, "0123456789") || isSentence(part) {
+				continue // the test below needs a digit and no prose
 			}
 			for _, w := range strings.Fields(strings.ToLower(part)) {
 				w = strings.TrimRight(w, ",")

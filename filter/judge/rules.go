@@ -305,12 +305,12 @@ type indexed struct {
 // are sorted by byte, the root's are also a table.
 type trie struct {
 	root [256]int32 // child of the root by byte, 0 for none
-	// level1 holds, for the root's children, their children by byte
-	// (-1 for none): most walks end within two steps.
-	level1 []*[256]int32
-	nodes  []trieNode
-	edges  []trieEdge
-	outs   [][]indexed // by node: the words ending there
+	// dense holds, for the nodes one and two bytes deep, their children
+	// by byte (-1 for none): most walks end within three steps.
+	dense []*[256]int32
+	nodes []trieNode
+	edges []trieEdge
+	outs  [][]indexed // by node: the words ending there
 }
 
 type trieNode struct {
@@ -363,17 +363,23 @@ func buildTrie(words []indexed) trie {
 			t.outs = append(t.outs, b.out)
 		}
 	}
-	t.level1 = make([]*[256]int32, len(t.nodes))
-	for c, to := range bn[0].kids {
-		t.root[c] = int32(to)
+	t.dense = make([]*[256]int32, len(t.nodes))
+	table := func(n int) {
 		tab := new([256]int32)
 		for k := range tab {
 			tab[k] = -1
 		}
-		for c2, to2 := range bn[to].kids {
-			tab[c2] = int32(to2)
+		for c, to := range bn[n].kids {
+			tab[c] = int32(to)
 		}
-		t.level1[to] = tab
+		t.dense[n] = tab
+	}
+	for c, to := range bn[0].kids {
+		t.root[c] = int32(to)
+		table(to)
+		for _, to2 := range bn[to].kids {
+			table(to2)
+		}
 	}
 	return t
 }
@@ -385,7 +391,7 @@ func (t *trie) child(n int32, b byte) int32 {
 		}
 		return -1
 	}
-	if tab := t.level1[n]; tab != nil {
+	if tab := t.dense[n]; tab != nil {
 		return tab[b]
 	}
 	es := t.edges[t.nodes[n].edgeStart:t.nodes[n].edgeEnd]
