@@ -350,7 +350,7 @@ func (q *Queue) attempt(id string) (res result) {
 			res = retry()
 		}
 	}()
-	e, err := q.sp.Load(id)
+	m, err := q.sp.OpenMessage(id)
 	if errors.Is(err, spool.ErrNotFound) {
 		res.gone = true
 		return res
@@ -359,6 +359,8 @@ func (q *Queue) attempt(id string) (res result) {
 		q.log.Error("cannot load spool entry", "id", id, "err", err)
 		return retry()
 	}
+	defer m.Close()
+	e := m.Entry
 	var pending []int
 	for i, r := range e.State.Rcpts {
 		if r.Status == spool.Pending {
@@ -373,10 +375,10 @@ func (q *Queue) attempt(id string) (res result) {
 	if len(pending) > 0 {
 		var newHdr []byte // stored with the first attempt's state
 		if hdr == nil {
-			hdr = q.prepare(id, e.Envelope)
+			hdr = q.prepare(m)
 			newHdr = hdr
 		}
-		if !q.deliver(e, hdr, newHdr, pending) {
+		if !q.deliver(m, hdr, newHdr, pending) {
 			return retry()
 		}
 	}
@@ -385,7 +387,8 @@ func (q *Queue) attempt(id string) (res result) {
 
 // deliver makes the attempt; false if it could not even start. newHdr, if
 // not nil, is a freshly prepared header block, stored with the state.
-func (q *Queue) deliver(e *spool.Entry, hdr, newHdr []byte, pending []int) bool {
+func (q *Queue) deliver(m *spool.Message, hdr, newHdr []byte, pending []int) bool {
+	e := m.Entry
 	id := e.ID
 	st := &e.State
 	start := time.Now()
@@ -412,12 +415,7 @@ func (q *Queue) deliver(e *spool.Entry, hdr, newHdr []byte, pending []int) bool 
 			return false
 		}
 	}
-	body, size, err := q.sp.OpenBody(id)
-	if err != nil {
-		q.log.Error("cannot open spooled body", "id", id, "err", err)
-		return false
-	}
-	defer body.Close()
+	body, size := m.Body(), e.Size
 	var rest io.Reader = body
 	if replacesSubject(hdr) {
 		// The filter retitled the message ([classify] subject_tag): its
@@ -581,7 +579,8 @@ func (q *Queue) bounce(e *spool.Entry, hdr []byte, failed []int) (string, error)
 	return q.sp.Store(env, bytes.NewReader(dsn.Build(m)))
 }
 
-func (q *Queue) prepare(id string, env spool.Envelope) (hdr []byte) {
+func (q *Queue) prepare(m *spool.Message) (hdr []byte) {
+	id := m.ID
 	if q.opt.Prepare == nil {
 		return []byte{}
 	}
@@ -593,10 +592,7 @@ func (q *Queue) prepare(id string, env spool.Envelope) (hdr []byte) {
 	}()
 	ctx, cancel := context.WithTimeout(q.ctx, q.opt.Timeout)
 	defer cancel()
-	hdr = q.opt.Prepare(ctx, id, env, func() (io.ReadCloser, error) {
-		rc, _, err := q.sp.OpenBody(id)
-		return rc, err
-	})
+	hdr = q.opt.Prepare(ctx, id, m.Envelope, func() (io.ReadCloser, error) { return m.Body(), nil })
 	if hdr == nil {
 		hdr = []byte{}
 	}

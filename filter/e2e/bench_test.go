@@ -33,7 +33,11 @@ type benchResult struct {
 	EndToEnd time.Duration // first MAIL to last message at the sink
 	P50, P99 time.Duration // per-message transaction time, MAIL to 250
 	PeakRSS  int64         // relay's VmHWM after the run, 0 if unknown
+	CPU      time.Duration // relay's CPU time during the run, 0 if unknown
 }
+
+// cpuPerMsg is the relay's CPU time per message in ms, 0 if unknown.
+func (r benchResult) cpuPerMsg() float64 { return ms(r.CPU) / float64(r.N-r.Failed) }
 
 func (r benchResult) acceptRate() float64 { return float64(r.N-r.Failed) / r.Accept.Seconds() }
 func (r benchResult) e2eRate() float64    { return float64(r.N-r.Failed) / r.EndToEnd.Seconds() }
@@ -157,7 +161,9 @@ func TestRelayBenchmark(t *testing.T) {
 	} else {
 		close(profDone)
 	}
+	cpu0 := ts.CPUTime()
 	r := runLoad(t, "tradesift", ts.Addr, sink, msgs, benchSessions)
+	r.CPU = ts.CPUTime() - cpu0
 	<-profDone
 	r.PeakRSS = ts.PeakRSS()
 	results = append(results, r)
@@ -166,7 +172,9 @@ func TestRelayBenchmark(t *testing.T) {
 	if os.Getenv("TRADESIFT_BENCH_AUTH") != "0" {
 		ts := startBenchTradesift(t, sink, true)
 		runLoad(t, "tradesift+auth warm-up", ts.Addr, sink, warm, benchSessions)
+		cpu0 := ts.CPUTime()
 		r := runLoad(t, "tradesift auth on", ts.Addr, sink, msgs, benchSessions)
+		r.CPU = ts.CPUTime() - cpu0
 		r.PeakRSS = ts.PeakRSS()
 		results = append(results, r)
 		ts.Stop()
@@ -177,7 +185,9 @@ func TestRelayBenchmark(t *testing.T) {
 		// shared, instead of one syncfs per batch.
 		ts := startRelay(t, relayConfig{Downstream: "smtp://" + sink.Addr, Sync: "fsync"})
 		runLoad(t, "tradesift fsync warm-up", ts.Addr, sink, warm, benchSessions)
+		cpu0 := ts.CPUTime()
 		r := runLoad(t, "tradesift sync=fsync", ts.Addr, sink, msgs, benchSessions)
+		r.CPU = ts.CPUTime() - cpu0
 		r.PeakRSS = ts.PeakRSS()
 		results = append(results, r)
 		ts.Stop()
@@ -191,7 +201,9 @@ func TestRelayBenchmark(t *testing.T) {
 			defer os.RemoveAll(dir)
 			ts := startRelay(t, relayConfig{Downstream: "smtp://" + sink.Addr, QueueDir: dir})
 			runLoad(t, "tradesift shm warm-up", ts.Addr, sink, warm, benchSessions)
+			cpu0 := ts.CPUTime()
 			r := runLoad(t, "tradesift spool shm", ts.Addr, sink, msgs, benchSessions)
+			r.CPU = ts.CPUTime() - cpu0
 			r.PeakRSS = ts.PeakRSS()
 			results = append(results, r)
 			ts.Stop()
@@ -201,14 +213,17 @@ func TestRelayBenchmark(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d messages, avg %d bytes (../shared/corpus cycled, quoted thread appended), %d sessions, into smtp-sink\n",
 		n, size/n, benchSessions)
-	fmt.Fprintf(&b, "%-20s %12s %12s %9s %9s %10s %7s\n", "relay", "accept msg/s", "e2e msg/s", "p50 ms", "p99 ms", "peak RSS", "failed")
+	fmt.Fprintf(&b, "%-20s %12s %12s %9s %9s %10s %11s %7s\n", "relay", "accept msg/s", "e2e msg/s", "p50 ms", "p99 ms", "peak RSS", "CPU ms/msg", "failed")
 	for _, r := range results {
-		rss := "-"
+		rss, cpu := "-", "-"
 		if r.PeakRSS > 0 {
 			rss = fmt.Sprintf("%d MB", r.PeakRSS>>20)
 		}
-		fmt.Fprintf(&b, "%-20s %12.0f %12.0f %9.1f %9.1f %10s %7d\n", r.Name, r.acceptRate(), r.e2eRate(),
-			ms(r.P50), ms(r.P99), rss, r.Failed)
+		if r.CPU > 0 {
+			cpu = fmt.Sprintf("%.2f", r.cpuPerMsg())
+		}
+		fmt.Fprintf(&b, "%-20s %12.0f %12.0f %9.1f %9.1f %10s %11s %7d\n", r.Name, r.acceptRate(), r.e2eRate(),
+			ms(r.P50), ms(r.P99), rss, cpu, r.Failed)
 	}
 	pfr := results[0]
 	for _, r := range results[1:] {

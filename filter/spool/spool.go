@@ -129,6 +129,12 @@ type Spool struct {
 	syncfs bool // group commit by syncfs; false: fsync per file
 	commit *committer
 	seq    atomic.Uint64
+	// sideFiles holds the ids that have (or may have) a .state or .hdr
+	// file: found at Open or written since. Most messages leave at their
+	// first attempt and never get one, so Load, Header and Remove skip
+	// looking for them.
+	sideFiles sync.Map
+	pool      freePool
 }
 
 // Error is a spool failure; Kind says what went wrong for the log
@@ -203,6 +209,9 @@ func OpenWith(dir string, o Options) (*Spool, error) {
 		return nil, wrap("open", err)
 	}
 	s := &Spool{dir: dir, fs: fsys}
+	var tag [8]byte
+	rand.Read(tag[:])
+	s.pool.dir, s.pool.tag = dir, fmt.Sprintf("%x", tag)
 	if o.SyncFS {
 		err := fsys.SyncFS(dir)
 		switch {
@@ -250,6 +259,11 @@ func (s *Spool) clean() error {
 		case strings.HasPrefix(name, ".tmp-"):
 			os.Remove(filepath.Join(s.dir, name))
 			changed = true
+		case strings.HasPrefix(name, freePrefix):
+			if !s.pool.adopt(filepath.Join(s.dir, name)) {
+				os.Remove(filepath.Join(s.dir, name))
+				changed = true
+			}
 		case ext == msgExt:
 			msgs[id] = true
 		case ext == oldMetaExt:
@@ -279,6 +293,8 @@ func (s *Spool) clean() error {
 		if !msgs[id] {
 			s.removeFiles(id)
 			changed = true
+		} else {
+			s.sideFiles.Store(id, true)
 		}
 	}
 	for id := range oldMetas {
@@ -388,13 +404,30 @@ func (s *Spool) Store(env Envelope, r io.Reader) (string, error) {
 // On error the file is removed.
 func (s *Spool) write(e *Entry, r io.Reader) (err error) {
 	path := filepath.Join(s.dir, e.ID+msgExt)
-	f, err := s.fs.Create(path)
-	if err != nil {
-		return err
+	// A file of a delivered message is written over and renamed, when
+	// there is one: creating a file (allocating an inode) is the most
+	// expensive step of a store on a busy ext4 spool, a rename is cheap.
+	var f safeio.File
+	free, ok := s.pool.get()
+	if ok {
+		f, err = safeio.OpenWrite(free)
+		if err != nil {
+			syscall.Unlink(free)
+			ok = false
+		}
+	}
+	if !ok {
+		free = ""
+		if f, err = s.fs.Create(path); err != nil {
+			return err
+		}
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
+			if free != "" {
+				syscall.Unlink(free)
+			}
 			s.fs.Remove(path)
 		}
 	}()
@@ -420,12 +453,26 @@ func (s *Spool) write(e *Entry, r io.Reader) (err error) {
 	if err := w.Flush(); err != nil {
 		return err
 	}
+	if free != "" {
+		// What is left of the earlier message goes.
+		if err := f.(*os.File).Truncate(n + int64(len(meta)) + trailerLen); err != nil {
+			return err
+		}
+	}
 	if !s.syncfs {
 		if err := f.Sync(); err != nil {
 			return err
 		}
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if free != "" {
+		if err := s.fs.Rename(free, path); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writer writes without fsyncs: durable makes the files durable.
@@ -487,11 +534,20 @@ func (s *Spool) Load(id string) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.State.Rcpts = nil
-	if data, err := os.ReadFile(filepath.Join(s.dir, id+stateExt)); err == nil {
-		var st State
-		if json.Unmarshal(data, &st) == nil && len(st.Rcpts) == len(e.Envelope.Rcpts) {
-			e.State = st
+	s.loadState(e)
+	return e, nil
+}
+
+// loadState reads e's state file, if it has one; without one (or with a
+// garbled one) every recipient is pending.
+func (s *Spool) loadState(e *Entry) {
+	e.State = State{}
+	if _, ok := s.sideFiles.Load(e.ID); ok {
+		if data, err := os.ReadFile(filepath.Join(s.dir, e.ID+stateExt)); err == nil {
+			var st State
+			if json.Unmarshal(data, &st) == nil && len(st.Rcpts) == len(e.Envelope.Rcpts) {
+				e.State = st
+			}
 		}
 	}
 	if e.State.Rcpts == nil {
@@ -499,8 +555,35 @@ func (s *Spool) Load(id string) (*Entry, error) {
 			e.State.Rcpts = append(e.State.Rcpts, Rcpt{Addr: a})
 		}
 	}
-	return e, nil
 }
+
+// Message is an open spool entry: its envelope and state as Load reads
+// them, and its body, which can be read any number of times while the
+// Message is open. Close it.
+type Message struct {
+	*Entry
+	f *os.File
+}
+
+// OpenMessage opens id's entry once for a delivery attempt: Load and
+// OpenBody in one, without opening the file again for each reading.
+func (s *Spool) OpenMessage(id string) (*Message, error) {
+	f, e, err := s.openEntry(id)
+	if err != nil {
+		return nil, err
+	}
+	s.loadState(e)
+	return &Message{Entry: e, f: f}, nil
+}
+
+// Body returns a new reader of the message body from its start; closing
+// it does nothing (the Message holds the file).
+func (m *Message) Body() io.ReadCloser {
+	return io.NopCloser(io.NewSectionReader(m.f, 0, m.Size))
+}
+
+// Close closes the entry's file.
+func (m *Message) Close() error { return m.f.Close() }
 
 func (s *Spool) loadMeta(id string) (*Entry, error) {
 	f, e, err := s.openEntry(id)
@@ -517,7 +600,7 @@ func (s *Spool) openEntry(id string) (*os.File, *Entry, error) {
 	if !validID(id) {
 		return nil, nil, ErrNotFound
 	}
-	f, err := os.Open(filepath.Join(s.dir, id+msgExt))
+	f, err := safeio.Open(filepath.Join(s.dir, id+msgExt))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, ErrNotFound
 	}
@@ -525,11 +608,15 @@ func (s *Spool) openEntry(id string) (*os.File, *Entry, error) {
 		return nil, nil, wrap("load", err)
 	}
 	e, err := readMeta(f)
+	if err == nil && e.ID != id {
+		// A recycled file still holding an earlier message: a store
+		// that did not complete.
+		err = errGarbled
+	}
 	if err != nil {
 		f.Close()
 		return nil, nil, wrap("load "+id, err)
 	}
-	e.ID = id
 	return f, e, nil
 }
 
@@ -581,6 +668,7 @@ func (s *Spool) SaveState(id string, st State) error {
 	if err != nil {
 		return wrap("save state", err)
 	}
+	s.sideFiles.Store(id, true)
 	return s.writeDurable(id+stateExt, data, "save state")
 }
 
@@ -597,6 +685,7 @@ func (s *Spool) SaveAttempt(id string, hdr []byte, st State) error {
 	if err != nil {
 		return wrap("save state", err)
 	}
+	s.sideFiles.Store(id, true)
 	names := []string{id + stateExt}
 	if hdr != nil {
 		if _, err := s.writer().WriteFile(s.dir, id+hdrExt, bytes.NewReader(hdrFile(hdr))); err != nil {
@@ -645,6 +734,7 @@ func (s *Spool) SetHeader(id string, hdr []byte) error {
 	if !validID(id) {
 		return ErrNotFound
 	}
+	s.sideFiles.Store(id, true)
 	return s.writeDurable(id+hdrExt, hdrFile(hdr), "set header")
 }
 
@@ -654,6 +744,9 @@ func (s *Spool) SetHeader(id string, hdr []byte) error {
 func (s *Spool) Header(id string) ([]byte, error) {
 	if !validID(id) {
 		return nil, ErrNotFound
+	}
+	if _, ok := s.sideFiles.Load(id); !ok {
+		return nil, nil
 	}
 	data, err := os.ReadFile(filepath.Join(s.dir, id+hdrExt))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -682,16 +775,86 @@ func (s *Spool) Remove(id string) error {
 	if !validID(id) {
 		return ErrNotFound
 	}
-	if err := s.fs.Remove(filepath.Join(s.dir, id+msgExt)); err != nil {
+	path := filepath.Join(s.dir, id+msgExt)
+	if err := s.pool.put(path, s.fs); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return ErrNotFound
 		}
 		return wrap("remove", err)
 	}
-	for _, ext := range []string{stateExt, hdrExt} {
-		os.Remove(filepath.Join(s.dir, id+ext))
+	if _, ok := s.sideFiles.LoadAndDelete(id); ok {
+		for _, ext := range []string{stateExt, hdrExt} {
+			syscall.Unlink(filepath.Join(s.dir, id+ext))
+		}
 	}
 	return nil
+}
+
+// freePool keeps the files of removed entries for Store to write over:
+// a removed entry's file is renamed to .free-<n> rather than unlinked, up
+// to poolMax files of at most poolMaxSize bytes each; bigger files and
+// those beyond the bound are unlinked. Open adopts the .free- files it
+// finds. A crash can leave a .free- file with a delivered message in it;
+// it is never delivered again (only <id>.msg files are entries), and
+// whatever is written over it is checked like any other store.
+type freePool struct {
+	dir   string
+	tag   string // random, so that names never meet those of earlier runs
+	mu    sync.Mutex
+	names []string
+	seq   uint64
+}
+
+const (
+	freePrefix  = ".free-"
+	poolMax     = 256
+	poolMaxSize = 256 << 10
+)
+
+// put retires the entry file at path: into the pool, or unlinked.
+func (p *freePool) put(path string, fsys safeio.FS) error {
+	var st syscall.Stat_t
+	if err := syscall.Stat(path, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	p.mu.Lock()
+	full := len(p.names) >= poolMax
+	p.seq++
+	name := filepath.Join(p.dir, fmt.Sprintf("%s%s-%d", freePrefix, p.tag, p.seq))
+	p.mu.Unlock()
+	if full || st.Size > poolMaxSize {
+		return fsys.Remove(path)
+	}
+	if err := fsys.Rename(path, name); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.names = append(p.names, name)
+	p.mu.Unlock()
+	return nil
+}
+
+// get takes a file from the pool.
+func (p *freePool) get() (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.names) == 0 {
+		return "", false
+	}
+	name := p.names[len(p.names)-1]
+	p.names = p.names[:len(p.names)-1]
+	return name, true
+}
+
+// adopt takes a .free- file found at Open, unless the pool is full.
+func (p *freePool) adopt(name string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.names) >= poolMax {
+		return false
+	}
+	p.names = append(p.names, name)
+	return true
 }
 
 // committer batches directory fsyncs: callers that ask while one fsync

@@ -107,9 +107,8 @@ func TestRoundTrip(t *testing.T) {
 	if err := s2.Remove(id); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second Remove: %v", err)
 	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 0 {
-		t.Fatalf("left behind: %v", ents)
+	if left := entryFiles(t, dir); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
 	}
 	if _, err := s2.Load("../etc/passwd"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("path in id: %v", err)
@@ -426,8 +425,9 @@ func (r repeatReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Crash: a child process stores messages in a loop and prints each id after
-// Store returned; it is killed with SIGKILL. Every printed id must be
+// Crash: a child process stores messages in a loop, removes every other
+// one at once (so later stores write over recycled files) and prints the
+// id of each other one after Store returned; it is killed with SIGKILL. Every printed id must be
 // complete after reopening, and nothing half-written may remain.
 func TestCrashDuringStores(t *testing.T) {
 	if dir := os.Getenv("TRADESIFT_SPOOL_CRASH_CHILD"); dir != "" {
@@ -516,6 +516,15 @@ func crashChild(dir string, syncfs bool) {
 					fmt.Println("error", err)
 					os.Exit(1)
 				}
+				if i%2 == 0 {
+					// Delivered at once: its file is written over by
+					// later stores, while the kill may come.
+					if err := s.Remove(id); err != nil {
+						fmt.Println("error", err)
+						os.Exit(1)
+					}
+					continue
+				}
 				mu.Lock()
 				fmt.Println("stored", id)
 				mu.Unlock()
@@ -596,5 +605,144 @@ func TestGarbledStateAndHeader(t *testing.T) {
 	}
 	if err := s2.SaveState("nonexistent", State{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("SaveState of unknown id: %v", err)
+	}
+}
+
+// OpenMessage reads the entry once; its body can be read again and again
+// while it is open, and its state is the saved one.
+func TestOpenMessage(t *testing.T) {
+	s := open(t, t.TempDir())
+	body := "Subject: twice\r\n\r\nread me twice\r\n"
+	id, err := s.Store(testEnv(), strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveState(id, State{Rcpts: []Rcpt{{Addr: "x@example.com", Status: Sent}, {Addr: "y@example.com", Attempts: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.OpenMessage(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		rc := m.Body()
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(got) != body {
+			t.Fatalf("body %q", got)
+		}
+	}
+	if m.Envelope.From != "a@example.org" || m.State.Rcpts[0].Status != Sent || m.State.Rcpts[1].Attempts != 1 {
+		t.Errorf("entry %+v", m.Entry)
+	}
+	m.Close()
+	if _, err := s.OpenMessage("nonexistent"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown id: %v", err)
+	}
+	// Remove takes the state file with it.
+	if err := s.Remove(id); err != nil {
+		t.Fatal(err)
+	}
+	if left := entryFiles(t, s.Dir()); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+// entryFiles lists the files in dir but the pool of files to write over.
+func entryFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), freePrefix) {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+func inode(t *testing.T, path string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+// The file of a removed entry is written over by the next Store (same
+// inode, shorter content cut to size); big files are not kept; a reopened
+// spool adopts the pool; a recycled file found after a crash still
+// holding the earlier message is not taken for the new entry.
+func TestRecycledFiles(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	long := strings.Repeat("a long first message\r\n", 400)
+	a, err := s.Store(testEnv(), strings.NewReader(long))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := inode(t, filepath.Join(dir, a+msgExt))
+	old, _ := os.ReadFile(filepath.Join(dir, a+msgExt))
+	if err := s.Remove(a); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Store(testEnv(), strings.NewReader("short\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inode(t, filepath.Join(dir, b+msgExt)); got != ino {
+		t.Errorf("store created inode %d, want the removed entry's %d", got, ino)
+	}
+	rc, size, err := s.OpenBody(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(body) != "short\r\n" || size != 7 {
+		t.Errorf("recycled entry body %q (%d)", body, size)
+	}
+
+	// Bigger than the pool keeps: unlinked.
+	big, err := s.Store(testEnv(), io.LimitReader(repeatReader('b'), poolMaxSize+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Remove(big)
+	frees, _ := filepath.Glob(filepath.Join(dir, freePrefix+"*"))
+	if len(frees) != 0 {
+		t.Errorf("pool holds %v after a big entry went", frees)
+	}
+
+	// A crash after the rename but before the new bytes reached the disk:
+	// the file still holds a (valid) earlier message under the new name.
+	c, err := s.Store(testEnv(), strings.NewReader("lost in the crash\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, c+msgExt), old, 0o600)
+	s.Remove(b)
+	s.Close()
+
+	s2 := open(t, dir)
+	ids, _ := s2.List()
+	if len(ids) != 0 {
+		t.Errorf("entries after reopen: %v", ids)
+	}
+	frees, _ = filepath.Glob(filepath.Join(dir, freePrefix+"*"))
+	if len(frees) != 1 {
+		t.Fatalf("pool after reopen: %v", frees)
+	}
+	ino = inode(t, frees[0])
+	d, err := s2.Store(testEnv(), strings.NewReader("after restart\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inode(t, filepath.Join(dir, d+msgExt)); got != ino {
+		t.Errorf("reopened spool created inode %d, want the adopted %d", got, ino)
 	}
 }

@@ -224,6 +224,37 @@ func (ts *Tradesift) Log() string {
 // /proc/PID/status), 0 when not running or unreadable.
 func (ts *Tradesift) PeakRSS() int64 { return ProcPeakRSS(ts.PID()) }
 
+// CPUTime is the CPU time (user and system) the daemon has used so far,
+// 0 if unknown.
+func (ts *Tradesift) CPUTime() time.Duration { return ProcCPUTime(ts.PID()) }
+
+// ProcCPUTime returns a process's user plus system CPU time from
+// /proc/<pid>/stat, 0 if unknown.
+func ProcCPUTime(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; count from after it.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, _ := strconv.ParseInt(f[12], 10, 64) // field 15
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
 // RSS is the daemon's current resident set size in bytes (VmRSS).
 func (ts *Tradesift) RSS() int64 { return procStatusKB(ts.PID(), "VmRSS:") * 1024 }
 
