@@ -142,7 +142,7 @@ func isSeparatorLine(l string) bool {
 		return false
 	}
 	deco := strings.Count(t, "-") + strings.Count(t, "_") + strings.Count(t, "=")
-	core := strings.ToLower(strings.Trim(t, "-_=* \t:"))
+	core := lower(strings.Trim(t, "-_=* \t:"))
 	if core == "" {
 		return false
 	}
@@ -189,7 +189,7 @@ func headerKey(l string) string {
 	if i <= 0 || i > 30 {
 		return ""
 	}
-	k := strings.ToLower(strings.TrimSpace(strings.TrimRight(t[:i], "* ")))
+	k := lower(strings.TrimSpace(strings.TrimRight(t[:i], "* ")))
 	return k
 }
 
@@ -277,7 +277,7 @@ func isAttribution(s string) bool {
 		return false
 	}
 	core := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, ":"), "："))
-	low := strings.ToLower(core)
+	low := lower(core)
 	for _, e := range wroteEndings {
 		if strings.HasSuffix(low, e) {
 			return true
@@ -354,7 +354,7 @@ func closingKey(l string) string {
 	if t == "" {
 		return ""
 	}
-	t = strings.ToLower(t)
+	t = lower(t)
 	t = strings.TrimRightFunc(t, func(r rune) bool {
 		return r == ',' || r == '!' || r == '.' || r == '，' || r == '！' || r == '。' || r == '、' || r == ' ' || r == '-' || r == '~' || r == '،'
 	})
@@ -491,7 +491,7 @@ func splitSignature(lines []string) (body, sig []string) {
 	}
 	if start < 0 {
 		for i := len(lines) - 1; i >= 0 && i >= len(lines)-3; i-- {
-			low := strings.ToLower(strings.TrimSpace(lines[i]))
+			low := lower(strings.TrimSpace(lines[i]))
 			for _, p := range sentFrom {
 				if strings.HasPrefix(low, p) {
 					start = i
@@ -578,7 +578,7 @@ var contactCues = []string{
 // (phone, web, e-mail, company legal form), 1 for a line with many digits
 // (a phone number or street address), else 0.
 func contactLine(l string) int {
-	low := strings.ToLower(strings.TrimSpace(l))
+	low := lower(strings.TrimSpace(l))
 	for _, c := range contactCues {
 		if strings.HasPrefix(low, c) || (len(c) > 3 && strings.Contains(low, c)) {
 			return 2
@@ -642,7 +642,7 @@ var disclaimerPrefix = func() int {
 	return 3*n + 4
 }()
 
-// lowerPrefix returns strings.ToLower of a prefix of s that is at least n
+// lowerPrefix returns lower (strings.ToLower) of a prefix of s that is at least n
 // bytes long (or all of s), cut at a rune start: a prefix of
 // strings.ToLower(s) at least n/3 bytes long, since ToLower maps rune by
 // rune. Long lines (an HTML text rendered on one line) cost no more than
@@ -654,5 +654,5 @@ func lowerPrefix(s string, n int) string {
 		}
 		s = s[:n]
 	}
-	return strings.ToLower(s)
+	return lower(s)
 }

@@ -365,7 +365,7 @@ func lower(s string) string {
 			}
 			continue
 		}
-		l := unicode.ToLower(r)
+		l := toLower(r)
 		if r == utf8.RuneError || utf8.RuneLen(l) != n {
 			b = append(b, s[i-n:i]...)
 			continue

@@ -107,8 +107,9 @@ type Extractor struct {
 	articles   map[string]bool
 
 	langs       []string
-	stop        map[string]uint32 // word -> bit set of languages
-	letters     map[rune]int      // letter -> language index
+	stop        map[string]uint32     // word -> bit set of languages
+	letters     map[rune]int          // letter -> language index
+	letterBit   *[0x10000 / 64]uint64 // the letters below 0x10000, as bits
 	minShare    float64
 	langCountry map[string]string
 
@@ -334,6 +335,12 @@ func New(s *config.Supplier) (*Extractor, error) {
 		}
 	}
 	x.langCountry = ld.Country
+	x.letterBit = new([0x10000 / 64]uint64)
+	for r := range x.letters {
+		if r < 0x10000 {
+			x.letterBit[r/64] |= 1 << (r % 64)
+		}
+	}
 
 	// The supplier itself.
 	x.ownDomain = strings.ToLower(s.Domain)

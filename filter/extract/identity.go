@@ -640,7 +640,7 @@ func normName(s string) string {
 		case r >= 'A' && r <= 'Z':
 			b = append(b, byte(r)+'a'-'A')
 		case r >= 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			b = utf8.AppendRune(b, unicode.ToLower(r))
+			b = utf8.AppendRune(b, toLower(r))
 		}
 	}
 	return string(b)

@@ -101,7 +101,7 @@ func (x *Extractor) language(dc *doc) string {
 		}
 	})
 	for _, r := range low {
-		if r < 0x80 {
+		if r < 0x80 || r < 0x10000 && x.letterBit[r/64]&(1<<(r%64)) == 0 {
 			continue
 		}
 		if i, ok := x.letters[r]; ok {

@@ -616,7 +616,7 @@ func normalize(s string) string {
 		if r == 'İ' {
 			r = 'i'
 		}
-		r = unicode.ToLower(r)
+		r = toLower(r)
 		if unicode.IsSpace(r) {
 			if !space {
 				b.WriteByte(' ')
