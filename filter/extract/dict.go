@@ -325,18 +325,53 @@ func boundaryEnd(s string, start, end int, e *entry) (int, bool) {
 // needsBoundary reports whether words of r's script are separated by spaces
 // and so must match whole.
 func needsBoundary(r rune) bool {
+	if r < runeClassN && r >= 0 {
+		return runeClass[r]&classBoundary != 0
+	}
+	return needsBoundarySlow(r)
+}
+
+func needsBoundarySlow(r rune) bool {
 	if r < 0x80 {
-		return isWordRune(r)
+		return isWordRuneSlow(r)
 	}
 	return unicode.In(r, unicode.Latin, unicode.Cyrillic, unicode.Greek)
 }
 
 func isWordRune(r rune) bool {
+	if r < runeClassN && r >= 0 {
+		return runeClass[r]&classWord != 0
+	}
+	return isWordRuneSlow(r)
+}
+
+func isWordRuneSlow(r rune) bool {
 	if r < 0x80 {
 		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
+
+// runeClass caches isWordRune and needsBoundary for the alphabets below
+// U+0800 (Latin, Greek, Cyrillic, Hebrew, Arabic ...), which the Unicode
+// tables answer slowly and text mostly holds.
+const (
+	runeClassN    = 0x800
+	classWord     = 1
+	classBoundary = 2
+)
+
+var runeClass = func() (t [runeClassN]uint8) {
+	for r := range rune(runeClassN) {
+		if isWordRuneSlow(r) {
+			t[r] |= classWord
+		}
+		if needsBoundarySlow(r) {
+			t[r] |= classBoundary
+		}
+	}
+	return t
+}()
 
 // lower lower-cases s rune by rune, keeping every rune's byte length so that
 // offsets into the result are offsets into s. Tabs and carriage returns

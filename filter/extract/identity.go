@@ -869,6 +869,9 @@ func (x *Extractor) website(dc *doc) string {
 	}
 	// Bare domains in a signature line: "| ridekids.com.au".
 	for _, line := range strings.Split(s[tailFrom(s, 0, 25):], "\n") {
+		if !strings.Contains(line, ".") {
+			continue // no token of it has a dot
+		}
 		for _, t := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '|' || r == '·' || r == ',' }) {
 			t = strings.TrimRight(t, ".;)")
 			if strings.Contains(t, "@") || strings.Count(t, ".") == 0 {

@@ -12,3 +12,11 @@ func TestToLowerIsUnicodeToLower(t *testing.T) {
 		}
 	}
 }
+
+func TestRuneClassIsSlowPath(t *testing.T) {
+	for r := rune(-1); r <= unicode.MaxRune+1; r++ {
+		if isWordRune(r) != isWordRuneSlow(r) || needsBoundary(r) != needsBoundarySlow(r) {
+			t.Fatalf("rune class of %U differs from the Unicode tables", r)
+		}
+	}
+}

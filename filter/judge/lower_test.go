@@ -12,3 +12,11 @@ func TestToLowerIsUnicodeToLower(t *testing.T) {
 		}
 	}
 }
+
+func TestWordRunesIsSlowPath(t *testing.T) {
+	for r := rune(-1); r <= unicode.MaxRune+1; r++ {
+		if isWordRune(r) != isWordRuneSlow(r) {
+			t.Fatalf("isWordRune(%U) differs from the Unicode tables", r)
+		}
+	}
+}

@@ -281,7 +281,25 @@ func needsBoundary(r rune) bool {
 	return unicode.Is(unicode.Latin, r) || unicode.Is(unicode.Cyrillic, r) || unicode.Is(unicode.Greek, r) || unicode.IsDigit(r)
 }
 
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+func isWordRune(r rune) bool {
+	if r >= 0 && r < wordRunesN {
+		return wordRunes[r]
+	}
+	return isWordRuneSlow(r)
+}
+
+func isWordRuneSlow(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// wordRunes caches isWordRune for the alphabets below U+0800, which the
+// Unicode tables answer slowly.
+const wordRunesN = 0x800
+
+var wordRunes = func() (t [wordRunesN]bool) {
+	for r := range rune(wordRunesN) {
+		t[r] = isWordRuneSlow(r)
+	}
+	return t
+}()
 
 // cueIndex finds all cue groups in a text in one pass: words that must
 // start a word are looked up in a byte trie walked from each word start
