@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -109,4 +110,38 @@ func benchmarkRelay(b *testing.B, syncfs bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	b.Error("spool not empty")
+}
+
+// BenchmarkMaildir files 10 KB drafts into a Maildir folder, 20 at once
+// (as the delivery workers do), and reports the CPU time per message.
+func BenchmarkMaildir(b *testing.B) {
+	b.Run("fsync", func(b *testing.B) { benchmarkMaildir(b, false) })
+	b.Run("syncfs", func(b *testing.B) { benchmarkMaildir(b, true) })
+}
+
+func benchmarkMaildir(b *testing.B, syncfs bool) {
+	m := &Maildir{Root: b.TempDir(), Hostname: "mx.example", Folder: ".Drafts", Flags: "D"}
+	if syncfs {
+		m.SyncFS = &safeio.Group{Fn: func() error { return safeio.SyncFS(m.Root) }}
+	}
+	msg := bytes.Repeat([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n"), 160)
+	b.SetParallelism(10)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if errs := m.Deliver(context.Background(), "", []string{"rep@example.com"}, bytes.NewReader(msg)); errs[0] != nil {
+				b.Error(errs[0])
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/msg")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

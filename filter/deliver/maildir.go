@@ -2,12 +2,14 @@ package deliver
 
 import (
 	"context"
-
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +32,16 @@ type Maildir struct {
 	// flags (e.g. "D" for a draft) instead of in new/.
 	Flags string
 
-	seq atomic.Uint64
+	// SyncFS, if set, makes copies durable with a syncfs(2) shared by
+	// concurrent deliveries, once before the rename (the data) and once
+	// after (the name), instead of an fsync of each file and a shared
+	// fsync of the folder.
+	SyncFS *safeio.Group
+
+	seq   atomic.Uint64
+	known sync.Map // folders known to exist
+	dirs  safeio.DirSyncer
+	host  atomic.Pointer[string]
 }
 
 func (m *Maildir) String() string { return "maildir:" + m.Root }
@@ -71,8 +82,10 @@ func (m *Maildir) Deliver(ctx context.Context, from string, rcpts []string, msg 
 		if m.Flags != "" {
 			name, sub = name+":2,"+m.Flags, "cur"
 		}
-		w := safeio.Writer{TempDir: filepath.Join(box, "tmp")}
-		if _, err := w.WriteFile(filepath.Join(box, sub), name, src); err != nil {
+		if err := m.file(box, sub, name, src); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				m.known.Delete(box) // removed under us: create it next time
+			}
 			errs[i] = fmt.Errorf("maildir %s: %w", box, err)
 			if first == "" {
 				streamErr = errs[i] // msg is partly consumed
@@ -86,10 +99,49 @@ func (m *Maildir) Deliver(ctx context.Context, from string, rcpts []string, msg 
 	return errs
 }
 
+// file writes one copy the Maildir way: into tmp/ under its unique name,
+// fsynced, then renamed into sub/ (new or cur), whose directory fsync is
+// shared with concurrent deliveries into the same folder.
+func (m *Maildir) file(box, sub, name string, src io.Reader) error {
+	tmp := filepath.Join(box, "tmp", name)
+	f, err := safeio.CreateExcl(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, src)
+	if err == nil {
+		if m.SyncFS != nil {
+			err = m.SyncFS.Sync()
+		} else {
+			err = f.Sync()
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(box, sub, name))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if m.SyncFS != nil {
+		return m.SyncFS.Sync()
+	}
+	return m.dirs.Sync(filepath.Join(box, sub))
+}
+
 // ensure creates box/{tmp,new,cur} if missing and makes the creation
-// durable.
+// durable. A folder found once is not looked for again; if it is removed
+// under a running relay, the delivery fails (temporarily) and the next
+// one creates it anew.
 func (m *Maildir) ensure(box string) error {
+	if _, ok := m.known.Load(box); ok {
+		return nil
+	}
 	if _, err := os.Stat(filepath.Join(box, "new")); err == nil {
+		m.known.Store(box, true)
 		return nil
 	}
 	for _, sub := range []string{"tmp", "new", "cur"} {
@@ -104,22 +156,33 @@ func (m *Maildir) ensure(box string) error {
 			return err
 		}
 		if filepath.Dir(d) == root {
-			return safeio.SyncDir(root)
+			if err := safeio.SyncDir(root); err != nil {
+				return err
+			}
+			break
 		}
 	}
+	m.known.Store(box, true)
 	return nil
 }
 
 // uniqueName follows the Maildir convention time.MusecPpidQn.host.
 func (m *Maildir) uniqueName() string {
 	now := time.Now()
-	host := m.Hostname
-	if host == "" {
-		host, _ = os.Hostname()
+	host := m.host.Load()
+	if host == nil {
+		h := m.Hostname
+		if h == "" {
+			h, _ = os.Hostname()
+		}
+		h = strings.NewReplacer("/", `\057`, ":", `\072`).Replace(h)
+		host = &h
+		m.host.Store(host)
 	}
-	host = strings.NewReplacer("/", `\057`, ":", `\072`).Replace(host)
-	return fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), m.seq.Add(1), host)
+	return fmt.Sprintf("%d.M%dP%dQ%d.%s", now.Unix(), now.Nanosecond()/1000, pid, m.seq.Add(1), *host)
 }
+
+var pid = os.Getpid()
 
 // MailboxName turns a recipient address into a directory name: the domain
 // is lower-cased, anything but letters, digits and . _ + = @ - becomes _,

@@ -10,10 +10,16 @@ package safeio
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -46,12 +52,37 @@ type FS interface {
 // OS is the real file system.
 type OS struct{}
 
-// CreateTemp creates a new file in dir, mode 0600.
-func (OS) CreateTemp(dir, pattern string) (File, error) { return os.CreateTemp(dir, pattern) }
+// CreateTemp creates a new file in dir, mode 0600, named by pattern with
+// its last "*" replaced by a random string (as os.CreateTemp).
+func (OS) CreateTemp(dir, pattern string) (File, error) {
+	f, err := CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// CreateTemp is os.CreateTemp with the system calls of Open.
+func CreateTemp(dir, pattern string) (*os.File, error) {
+	prefix, suffix := pattern, ""
+	if i := strings.LastIndexByte(pattern, '*'); i >= 0 {
+		prefix, suffix = pattern[:i], pattern[i+1:]
+	}
+	for try := 0; ; try++ {
+		var r [8]byte
+		rand.Read(r[:])
+		name := filepath.Join(dir, prefix+hex.EncodeToString(r[:])+suffix)
+		f, err := openFile(name, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
+}
 
 // Create creates a new file, mode 0600; it fails if path exists.
 func (OS) Create(path string) (File, error) {
-	f, err := openFile(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL, 0o600)
+	f, err := CreateExcl(path)
 	if err != nil {
 		return nil, err // not a nil *os.File in a non-nil File
 	}
@@ -64,6 +95,77 @@ func (OS) Create(path string) (File, error) {
 // busy spool those calls cost more than the open itself.
 func Open(path string) (*os.File, error) {
 	return openFile(path, syscall.O_RDONLY, 0)
+}
+
+// Group shares one durability call (an fsync of a directory, a syncfs)
+// between concurrent callers (group commit): a caller of Sync returns once
+// a call of Fn that started after its own call has finished, and callers
+// that arrive while one runs share the next.
+type Group struct {
+	Fn func() error
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	running bool
+	started uint64 // calls of Fn started
+	done    uint64 // the last one finished
+	err     error  // its result
+}
+
+// Sync waits for a call of Fn that started after it was called and
+// returns that call's result (or a later one's).
+func (g *Group) Sync() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cond.L == nil {
+		g.cond.L = &g.mu
+	}
+	want := g.started + 1
+	for g.done < want {
+		if g.running {
+			g.cond.Wait()
+			continue
+		}
+		g.running = true
+		g.started++
+		gen := g.started
+		g.mu.Unlock()
+		err := g.Fn()
+		g.mu.Lock()
+		g.running = false
+		g.done, g.err = gen, err
+		g.cond.Broadcast()
+	}
+	return g.err
+}
+
+// DirSyncer shares directory fsyncs between concurrent writers, one
+// Group per directory. The zero value is ready to use.
+type DirSyncer struct {
+	mu   sync.Mutex
+	dirs map[string]*Group
+}
+
+// Sync makes the entries of dir durable, sharing the fsync with other
+// callers.
+func (s *DirSyncer) Sync(dir string) error {
+	s.mu.Lock()
+	if s.dirs == nil {
+		s.dirs = map[string]*Group{}
+	}
+	g := s.dirs[dir]
+	if g == nil {
+		g = &Group{Fn: func() error { return SyncDir(dir) }}
+		s.dirs[dir] = g
+	}
+	s.mu.Unlock()
+	return g.Sync()
+}
+
+// CreateExcl creates a new file at path for writing, mode 0600; it fails
+// if path exists. It uses the system calls of Open.
+func CreateExcl(path string) (*os.File, error) {
+	return openFile(path, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL, 0o600)
 }
 
 // OpenWrite opens an existing file for writing over it (no truncation).
@@ -176,7 +278,7 @@ func WriteFile(dir, name string, data []byte) error {
 // so that several files can be fsynced at once (their journal commits
 // then coincide) before the directory fsync.
 func SyncFile(path string) error {
-	f, err := os.Open(path)
+	f, err := Open(path)
 	if err != nil {
 		return err
 	}
@@ -193,7 +295,7 @@ func SyncFile(path string) error {
 // SyncDir fsyncs a directory, making the creations, renames and removals in
 // it durable.
 func SyncDir(dir string) error {
-	d, err := os.Open(dir)
+	d, err := Open(dir)
 	if err != nil {
 		return err
 	}

@@ -260,7 +260,8 @@ func (s *Spool) clean() error {
 			os.Remove(filepath.Join(s.dir, name))
 			changed = true
 		case strings.HasPrefix(name, freePrefix):
-			if !s.pool.adopt(filepath.Join(s.dir, name)) {
+			info, err := e.Info()
+			if err != nil || !s.pool.adopt(filepath.Join(s.dir, name), info.Size()) {
 				os.Remove(filepath.Join(s.dir, name))
 				changed = true
 			}
@@ -791,23 +792,35 @@ func (s *Spool) Remove(id string) error {
 }
 
 // freePool keeps the files of removed entries for Store to write over:
-// a removed entry's file is renamed to .free-<n> rather than unlinked, up
-// to poolMax files of at most poolMaxSize bytes each; bigger files and
-// those beyond the bound are unlinked. Open adopts the .free- files it
-// finds. A crash can leave a .free- file with a delivered message in it;
-// it is never delivered again (only <id>.msg files are entries), and
-// whatever is written over it is checked like any other store.
+// a removed entry's file is renamed to .free-<tag>-<n> rather than
+// unlinked, as long as it is at most poolMaxSize bytes and the pool holds
+// at most poolBytes in all; other files are unlinked. Open adopts the
+// .free- files it finds. A crash can leave a .free- file with a delivered
+// message in it; it is never delivered again (only <id>.msg files are
+// entries), and whatever is written over it is checked like any other
+// store.
+//
+// Why: on ext4, creating a file costs far more than renaming one, and
+// more still while many files were deleted recently (without a journal,
+// the allocator skips recently freed inodes one by one), which is what a
+// busy queue does all day.
 type freePool struct {
 	dir   string
 	tag   string // random, so that names never meet those of earlier runs
 	mu    sync.Mutex
-	names []string
+	files []freeFile
+	bytes int64
 	seq   uint64
+}
+
+type freeFile struct {
+	name string
+	size int64
 }
 
 const (
 	freePrefix  = ".free-"
-	poolMax     = 256
+	poolBytes   = 64 << 20
 	poolMaxSize = 256 << 10
 )
 
@@ -818,18 +831,24 @@ func (p *freePool) put(path string, fsys safeio.FS) error {
 		return &os.PathError{Op: "stat", Path: path, Err: err}
 	}
 	p.mu.Lock()
-	full := len(p.names) >= poolMax
+	keep := st.Size <= poolMaxSize && p.bytes+st.Size <= poolBytes
+	if keep {
+		p.bytes += st.Size // reserved; given back if the rename fails
+	}
 	p.seq++
 	name := filepath.Join(p.dir, fmt.Sprintf("%s%s-%d", freePrefix, p.tag, p.seq))
 	p.mu.Unlock()
-	if full || st.Size > poolMaxSize {
+	if !keep {
 		return fsys.Remove(path)
 	}
 	if err := fsys.Rename(path, name); err != nil {
+		p.mu.Lock()
+		p.bytes -= st.Size
+		p.mu.Unlock()
 		return err
 	}
 	p.mu.Lock()
-	p.names = append(p.names, name)
+	p.files = append(p.files, freeFile{name, st.Size})
 	p.mu.Unlock()
 	return nil
 }
@@ -838,22 +857,24 @@ func (p *freePool) put(path string, fsys safeio.FS) error {
 func (p *freePool) get() (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.names) == 0 {
+	if len(p.files) == 0 {
 		return "", false
 	}
-	name := p.names[len(p.names)-1]
-	p.names = p.names[:len(p.names)-1]
-	return name, true
+	f := p.files[len(p.files)-1]
+	p.files = p.files[:len(p.files)-1]
+	p.bytes -= f.size
+	return f.name, true
 }
 
 // adopt takes a .free- file found at Open, unless the pool is full.
-func (p *freePool) adopt(name string) bool {
+func (p *freePool) adopt(name string, size int64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.names) >= poolMax {
+	if size > poolMaxSize || p.bytes+size > poolBytes {
 		return false
 	}
-	p.names = append(p.names, name)
+	p.files = append(p.files, freeFile{name, size})
+	p.bytes += size
 	return true
 }
 
