@@ -161,14 +161,25 @@ func utf8OrLatin1(b []byte) string {
 	var sb strings.Builder
 	sb.Grow(len(b) + len(b)/4)
 	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n <= 1 {
+		// The valid run up to the next invalid byte, at once.
+		k := 0
+		for k < len(b) {
+			if b[k] < utf8.RuneSelf {
+				k++
+				continue
+			}
+			r, n := utf8.DecodeRune(b[k:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			k += n
+		}
+		sb.Write(b[:k])
+		b = b[k:]
+		if len(b) > 0 {
 			sb.WriteRune(cp1252(b[0]))
 			b = b[1:]
-			continue
 		}
-		sb.Write(b[:n])
-		b = b[n:]
 	}
 	return sb.String()
 }

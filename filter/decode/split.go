@@ -141,8 +141,12 @@ func isSeparatorLine(l string) bool {
 	if len(t) < 8 || len(t) > 120 {
 		return false
 	}
+	core := strings.Trim(t, "-_=* \t:")
+	if !startsLike(core, separatorFirst) {
+		return false
+	}
 	deco := strings.Count(t, "-") + strings.Count(t, "_") + strings.Count(t, "=")
-	core := lower(strings.Trim(t, "-_=* \t:"))
+	core = lower(core)
 	if core == "" {
 		return false
 	}
@@ -354,14 +358,16 @@ func closingKey(l string) string {
 	if t == "" {
 		return ""
 	}
-	t = lower(t)
+	// Trimmed and counted before lower-casing, which maps rune by rune
+	// and maps no rune to or from the trimmed punctuation: long lines
+	// are not lower-cased for nothing.
 	t = strings.TrimRightFunc(t, func(r rune) bool {
 		return r == ',' || r == '!' || r == '.' || r == '，' || r == '！' || r == '。' || r == '、' || r == ' ' || r == '-' || r == '~' || r == '،'
 	})
 	if utf8.RuneCountInString(t) > 60 {
 		return ""
 	}
-	return t
+	return lower(t)
 }
 
 // closingMatch reports whether the closing key t is one of the phrases of
@@ -621,7 +627,11 @@ var disclaimerCues = []string{
 // the text, or -1.
 func disclaimer(lines []string) int {
 	for i := len(lines) / 2; i < len(lines); i++ {
-		low := lowerPrefix(strings.TrimLeft(lines[i], " *_-=>[("), disclaimerPrefix)
+		t := strings.TrimLeft(lines[i], " *_-=>[(")
+		if !startsLike(t, disclaimerFirst) {
+			continue
+		}
+		low := lowerPrefix(t, disclaimerPrefix)
 		for _, c := range disclaimerCues {
 			if strings.HasPrefix(low, c) && sigLike(lines[i:], 25, 12) {
 				return i
@@ -655,4 +665,27 @@ func lowerPrefix(s string, n int) string {
 		s = s[:n]
 	}
 	return lower(s)
+}
+
+// firstRunes is the set of the first runes of phrases (lower case).
+func firstRunes(phrases []string) map[rune]bool {
+	set := map[rune]bool{}
+	for _, p := range phrases {
+		r, _ := utf8.DecodeRuneInString(p)
+		set[r] = true
+	}
+	return set
+}
+
+var (
+	separatorFirst  = firstRunes(separatorPhrases)
+	disclaimerFirst = firstRunes(disclaimerCues)
+)
+
+// startsLike reports whether lower(s) may start with a phrase whose first
+// rune is in first: lower-casing maps the first rune on its own, so a
+// line that fails this starts with none of the phrases.
+func startsLike(s string, first map[rune]bool) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return first[toLower(r)]
 }

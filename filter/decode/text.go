@@ -47,11 +47,8 @@ func normText(s string) string {
 				// drop NUL and other controls
 			default:
 				flushSpace(&sb, &pendingSpace)
-				// Copy the run of printable ASCII this byte starts at once.
-				j := i
-				for j < len(s) && s[j] > ' ' && s[j] < 0x7f {
-					j++
-				}
+				// Copy the run of kept characters this byte starts at once.
+				j := keptRunEnd(s, i)
 				sb.WriteString(s[i-1 : j])
 				i = j
 			}
@@ -80,9 +77,40 @@ func normText(s string) string {
 			continue // C1 controls
 		}
 		flushSpace(&sb, &pendingSpace)
-		sb.WriteRune(r)
+		if r == utf8.RuneError && n == 1 {
+			sb.WriteRune(r) // an invalid byte becomes U+FFFD
+			continue
+		}
+		j := keptRunEnd(s, i)
+		sb.WriteString(s[i-n : j])
+		i = j
 	}
 	return strings.TrimRight(sb.String(), "\n")
+}
+
+// keptRunEnd returns the end of the run of characters from i that
+// normText writes as they are: printable ASCII other than blanks, and
+// valid runes it neither drops nor replaces (a valid rune's encoding is
+// what WriteRune writes).
+func keptRunEnd(s string, i int) int {
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c > ' ' && c < 0x7f {
+				i++
+				continue
+			}
+			return i
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1, r < 0xa0, r == 0xFEFF, r == 0x200B, r == 0x00AD,
+			r == 0x00A0, r == 0x2007, r == 0x202F, r == 0x2028, r == 0x2029:
+			return i
+		}
+		i += n
+	}
+	return i
 }
 
 const spaces = "                                " // 32

@@ -124,11 +124,11 @@ func decodeBase64(in []byte) ([]byte, bool) {
 		run = run[:0]
 	}
 	for _, c := range in {
-		switch {
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+		switch b64Class[c] {
+		case b64Letter:
 			run = append(run, c)
-		case c == '\r' || c == '\n' || c == ' ' || c == '\t':
-		case c == '=':
+		case b64Blank:
+		case b64Pad:
 			if len(run) > 0 {
 				flush()
 			}
@@ -139,3 +139,25 @@ func decodeBase64(in []byte) ([]byte, bool) {
 	flush()
 	return out, clean && junk <= 16
 }
+
+// b64Class sorts the bytes for decodeBase64.
+const (
+	b64Junk = iota
+	b64Letter
+	b64Blank
+	b64Pad
+)
+
+var b64Class = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+			t[c] = b64Letter
+		case c == '\r' || c == '\n' || c == ' ' || c == '\t':
+			t[c] = b64Blank
+		case c == '=':
+			t[c] = b64Pad
+		}
+	}
+	return t
+}()
