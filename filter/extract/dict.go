@@ -379,6 +379,35 @@ var runeClass = func() (t [runeClassN]uint8) {
 func lower(s string) string {
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
+		// The run of runes that stay as they are, at once.
+		j := i
+	run:
+		for j < len(s) {
+			c := s[j]
+			if c < utf8.RuneSelf {
+				if c >= 'A' && c <= 'Z' || c == '\t' || c == '\r' {
+					break
+				}
+				j++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[j:])
+			switch r {
+			case '\u00a0', '\u202f', '\u2009':
+				break run
+			case utf8.RuneError:
+			default:
+				if l := toLower(r); l != r && utf8.RuneLen(l) == n {
+					break run
+				}
+			}
+			j += n
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i >= len(s) {
+			break
+		}
+		// One rune that changes.
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
