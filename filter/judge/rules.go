@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -594,11 +595,33 @@ func init() {
 	// An entry mapping to "" (tatweel) is above the table.
 }
 
+// normKept has a bit set for each non-ASCII rune below 0x10000 that
+// normalize writes as it is: no lower case, no white space, no combining
+// mark, no digit to convert, nothing to fold. Built on first use.
+var normKept = sync.OnceValue(func() *[0x10000 / 64]uint64 {
+	t := new([0x10000 / 64]uint64)
+	for r := rune(0x80); r < 0x10000; r++ {
+		if r == 'İ' || r == utf8.RuneError || toLower(r) != r || unicode.IsSpace(r) ||
+			r >= 0x300 && unicode.Is(unicode.Mn, r) ||
+			r >= '٠' && r <= '٩' || r >= '۰' && r <= '۹' || r >= '０' && r <= '９' {
+			continue
+		}
+		// fold, not foldLatin: this may run before init fills foldLatin
+		// (rules are compiled while package variables are set).
+		if _, ok := fold[r]; ok && (r < 0x4E00 || r >= 0xF900) {
+			continue
+		}
+		t[r/64] |= 1 << (r % 64)
+	}
+	return t
+})
+
 // normalize lower-cases s, folds accents and collapses white space.
 func normalize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := true
+	keep := normKept()
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
 			// ASCII: what the general case below does, without the
@@ -630,6 +653,21 @@ func normalize(s string) string {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
+		if r < 0x10000 && keep[r/64]&(1<<(r%64)) != 0 {
+			// A run of runes written as they are (Chinese text ...).
+			j := i + n
+			for j < len(s) && s[j] >= utf8.RuneSelf {
+				r2, n2 := utf8.DecodeRuneInString(s[j:])
+				if r2 >= 0x10000 || keep[r2/64]&(1<<(r2%64)) == 0 {
+					break
+				}
+				j += n2
+			}
+			b.WriteString(s[i:j])
+			i = j
+			space = false
+			continue
+		}
 		i += n
 		if r == 'İ' {
 			r = 'i'
