@@ -27,7 +27,8 @@ var ErrNoHeader = errors.New("decode: no message header")
 // otherwise taken as the start of a body that lacks its empty line (they
 // are returned in rest), and the block is cut at maxBytes or maxFields.
 func readHeaderBlock(br *bufio.Reader, maxBytes, maxFields int, p *problems) (h textproto.Header, rest []byte, err error) {
-	var block bytes.Buffer
+	block := getRaw() // ReadHeader copies what it keeps
+	defer putRaw(block)
 	fields := 0
 	first := true
 	dropping := false // the current field is being dropped
@@ -84,7 +85,7 @@ func readHeaderBlock(br *bufio.Reader, maxBytes, maxFields int, p *problems) (h 
 			if fields == 0 {
 				return textproto.Header{}, rest, ErrNoHeader
 			}
-			return finishHeader(&block, p), rest, nil
+			return finishHeader(block, p), rest, nil
 		}
 		if !dropping && (len(line) > maxBytes || block.Len()+len(line)+2 > maxBytes) {
 			p.add(ProblemHeaderTooBig)
@@ -106,7 +107,7 @@ func readHeaderBlock(br *bufio.Reader, maxBytes, maxFields int, p *problems) (h 
 	if fields == 0 {
 		return textproto.Header{}, rest, ErrNoHeader
 	}
-	return finishHeader(&block, p), rest, nil
+	return finishHeader(block, p), rest, nil
 }
 
 func finishHeader(block *bytes.Buffer, p *problems) textproto.Header {

@@ -287,7 +287,8 @@ func (ps *parser) entity(h textproto.Header, body io.Reader, depth int, c *colle
 
 // multipart walks the parts of a multipart body.
 func (ps *parser) multipart(mt, boundary string, body io.Reader, depth int, c *collector) {
-	rec := &recorder{r: body, max: ps.budget + 1024}
+	rec := &recorder{r: body, max: ps.budget + 1024, buf: getRaw()}
+	defer putRaw(rec.buf) // addText keeps nothing of what it records
 	guard := newPartHeaderGuard(rec, boundary, partHeaderLine, min(ps.lim.MaxHeaderBytes, partHeaderMax))
 	mr := textproto.NewMultipartReader(guard, boundary)
 	defer func() {
@@ -416,7 +417,7 @@ func (ps *parser) chooseAlternative(alts []*collector, c *collector) {
 // multipart whose boundary never shows can still be read as text.
 type recorder struct {
 	r       io.Reader
-	buf     bytes.Buffer
+	buf     *bytes.Buffer
 	max     int
 	stopped bool
 }
@@ -528,13 +529,8 @@ func (ps *parser) leaf(h textproto.Header, mt string, params map[string]string, 
 	// Read enough raw bytes for the remaining text budget (HTML markup and
 	// transfer encodings take more room than the text they carry).
 	rawMax := int64(ps.budget)*8 + 4096
-	buf := rawPool.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledRaw {
-			buf.Reset()
-			rawPool.Put(buf)
-		}
-	}()
+	buf := getRaw()
+	defer putRaw(buf)
 	buf.ReadFrom(io.LimitReader(body, rawMax))
 	raw := buf.Bytes()
 	if n, _ := io.Copy(io.Discard, body); n > 0 {
@@ -554,6 +550,16 @@ func (ps *parser) leaf(h textproto.Header, mt string, params map[string]string, 
 var rawPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const maxPooledRaw = 1 << 20
+
+func getRaw() *bytes.Buffer { return rawPool.Get().(*bytes.Buffer) }
+
+// putRaw gives b back to rawPool; nothing may use b after.
+func putRaw(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledRaw {
+		b.Reset()
+		rawPool.Put(b)
+	}
+}
 
 // looksLikeHTML reports whether b starts (after blanks) with an HTML
 // document or body tag.

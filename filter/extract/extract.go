@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
@@ -108,6 +109,7 @@ type Extractor struct {
 
 	langs       []string
 	stop        map[string]uint32     // word -> bit set of languages
+	maxStop     int                   // the length of the longest word in stop
 	letters     map[rune]int          // letter -> language index
 	letterBit   *[0x10000 / 64]uint64 // the letters below 0x10000, as bits
 	minShare    float64
@@ -329,6 +331,7 @@ func New(s *config.Supplier) (*Extractor, error) {
 	for i, l := range x.langs {
 		for _, w := range ld.Stopwords[l] {
 			x.stop[lower(w)] |= 1 << uint(i)
+			x.maxStop = max(x.maxStop, len(lower(w)))
 		}
 		for _, r := range ld.Letters[l] {
 			x.letters[r] = i
@@ -407,6 +410,20 @@ type doc struct {
 	nums               []num // numbers written in digits
 	lineStarts         []int
 	m                  *decode.Message
+	msBuf              *[]match // from matchPool, given back by Extract
+}
+
+// matchPool recycles the match lists of docs: Fields keep nothing of them.
+var matchPool = sync.Pool{New: func() any { return new([]match) }}
+
+// release gives the doc's match list back to matchPool; dc is unusable
+// after.
+func (dc *doc) release() {
+	if cap(dc.ms) <= 1<<14 {
+		*dc.msBuf = dc.ms[:0]
+		matchPool.Put(dc.msBuf)
+	}
+	dc.ms = nil
 }
 
 // Inquiries are short: only so much of a message is read, which bounds the
@@ -446,7 +463,12 @@ func (x *Extractor) newDoc(m *decode.Message) *doc {
 	b.WriteString(sig)
 	dc.orig = b.String()
 	dc.low = lower(dc.orig)
-	dc.ms = x.d.scan(dc.low, make([]match, 0, 16+len(dc.low)/16))
+	dc.msBuf = matchPool.Get().(*[]match)
+	ms := (*dc.msBuf)[:0]
+	if need := 16 + len(dc.low)/16; cap(ms) < need {
+		ms = make([]match, 0, need)
+	}
+	dc.ms = x.d.scan(dc.low, ms)
 	// By start, the longest first.
 	slices.SortStableFunc(dc.ms, func(a, b match) int {
 		if a.start != b.start {
@@ -560,6 +582,7 @@ func (x *Extractor) Extract(m *decode.Message) Fields {
 		return f
 	}
 	dc := x.newDoc(m)
+	defer dc.release()
 	mods := x.models(dc, &f)
 	x.quantity(dc, mods, &f)
 	x.terms(dc, mods, &f)

@@ -3,6 +3,7 @@ package extract
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // langSample is how much of the text language detection reads.
@@ -87,6 +88,9 @@ func (x *Extractor) language(dc *doc) string {
 	low := dc.low[from:to]
 	forWords(low, func(pos int, w string) {
 		// From 2 for the first word down to 1 for the last.
+		if len(w) > x.maxStop {
+			return // no stopword is that long
+		}
 		wt := 2 - float64(pos)/float64(len(low))
 		if bits := x.stop[w]; bits != 0 {
 			k := 0
@@ -135,7 +139,7 @@ func letterCount(s string) int {
 func forWords(s string, fn func(int, string)) {
 	start := -1
 	for i, r := range s {
-		if unicode.IsLetter(r) || r == '\'' {
+		if r < utf8.RuneSelf && ('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '\'') || r >= utf8.RuneSelf && unicode.IsLetter(r) {
 			if start < 0 {
 				start = i
 			}
