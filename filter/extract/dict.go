@@ -377,7 +377,8 @@ var runeClass = func() (t [runeClassN]uint8) {
 // offsets into the result are offsets into s. Tabs and carriage returns
 // become spaces.
 func lower(s string) string {
-	b := make([]byte, 0, len(s))
+	var b strings.Builder
+	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		// The run of runes that stay as they are, at once.
 		j := i
@@ -403,7 +404,7 @@ func lower(s string) string {
 			}
 			j += n
 		}
-		b = append(b, s[i:j]...)
+		b.WriteString(s[i:j])
 		if i = j; i >= len(s) {
 			break
 		}
@@ -416,7 +417,7 @@ func lower(s string) string {
 			case c == '\t' || c == '\r':
 				c = ' '
 			}
-			b = append(b, c)
+			b.WriteByte(c)
 			i++
 			continue
 		}
@@ -425,16 +426,16 @@ func lower(s string) string {
 		switch r {
 		case '\u00a0', '\u202f', '\u2009': // no-break and thin spaces
 			for k := 0; k < n; k++ {
-				b = append(b, ' ')
+				b.WriteByte(' ')
 			}
 			continue
 		}
 		l := toLower(r)
 		if r == utf8.RuneError || utf8.RuneLen(l) != n {
-			b = append(b, s[i-n:i]...)
+			b.WriteString(s[i-n : i])
 			continue
 		}
-		b = utf8.AppendRune(b, l)
+		b.WriteRune(l)
 	}
-	return string(b)
+	return b.String()
 }

@@ -145,7 +145,7 @@ func (j *Judge) judge(m *decode.Message, f extract.Fields, sender []string, evp 
 	}
 
 	// 2. Cues in the subject, new text and signature.
-	text := normalize(m.Subject + "\n" + m.Text + "\n" + m.Signature)
+	text := normalize(m.Subject, m.Text, m.Signature)
 	ev.norm = text
 	ev.fired = make([]bool, len(j.cues))
 	j.index.scan(text, ev.fired)

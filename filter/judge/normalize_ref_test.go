@@ -70,3 +70,13 @@ func normalizeRef(s string) string {
 	}
 	return strings.TrimRight(b.String(), " ")
 }
+
+func FuzzNormalizePartsSameAsJoined(f *testing.F) {
+	f.Add("Subject", "text \xe3\x80", "\x82 sig")
+	f.Add("", " ", "")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		if got, want := normalize(a, b, c), normalizeRef(a+"\n"+b+"\n"+c); got != want {
+			t.Errorf("normalize(%q, %q, %q) = %q, want %q", a, b, c, got, want)
+		}
+	})
+}

@@ -616,12 +616,34 @@ var normKept = sync.OnceValue(func() *[0x10000 / 64]uint64 {
 	return t
 })
 
-// normalize lower-cases s, folds accents and collapses white space.
-func normalize(s string) string {
+// normalize lower-cases parts joined by newlines, folds accents and
+// collapses white space. Each part is read on its own (no joined copy):
+// the newline between them is white space, and a rune cut at the end of
+// a part decodes the same either way.
+func normalize(parts ...string) string {
 	var b strings.Builder
-	b.Grow(len(s))
+	n := len(parts)
+	for _, s := range parts {
+		n += len(s)
+	}
+	b.Grow(n)
 	space := true
 	keep := normKept()
+	for pi, s := range parts {
+		if pi > 0 && !space {
+			b.WriteByte(' ') // the joining newline
+			space = true
+		}
+		normalizeInto(&b, s, &space, keep)
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// normalizeInto writes s normalised to b; *space says the last thing
+// written was a blank (or nothing).
+func normalizeInto(b *strings.Builder, s string, spacep *bool, keep *[0x10000 / 64]uint64) {
+	space := *spacep
+	defer func() { *spacep = space }()
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
 			// ASCII: what the general case below does, without the
@@ -712,5 +734,4 @@ func normalize(s string) string {
 		}
 		space = false
 	}
-	return strings.TrimRight(b.String(), " ")
 }
