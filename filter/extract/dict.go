@@ -68,7 +68,7 @@ type match struct {
 type dict struct {
 	words   map[string][]entry
 	root    [256]int32
-	dense1  []*[256]int32 // indexed by node, nil for deeper nodes
+	dense1  []*[256]int32 // indexed by node, nil for nodes deeper than two
 	nodes   []acNode
 	edges   []acEdge
 	entries [][]entry // per pattern index
@@ -176,18 +176,24 @@ func (d *dict) build() {
 	for c := 0; c < 256; c++ {
 		d.root[c] = 0
 	}
-	// Dense transition tables for the nodes right below the root, which
-	// most bytes of a text pass through.
+	// Dense transition tables for the nodes one and two bytes below the
+	// root, which most bytes of a text pass through.
 	d.dense1 = make([]*[256]int32, len(d.nodes))
-	for _, e := range d.edges[d.nodes[0].edgeStart:d.nodes[0].edgeEnd] {
+	table := func(n int32) {
 		tab := new([256]int32)
 		for i := range tab {
 			tab[i] = -1
 		}
-		for _, e2 := range d.edges[d.nodes[e.to].edgeStart:d.nodes[e.to].edgeEnd] {
+		for _, e2 := range d.edges[d.nodes[n].edgeStart:d.nodes[n].edgeEnd] {
 			tab[e2.b] = e2.to
 		}
-		d.dense1[e.to] = tab
+		d.dense1[n] = tab
+	}
+	for _, e := range d.edges[d.nodes[0].edgeStart:d.nodes[0].edgeEnd] {
+		table(e.to)
+		for _, e2 := range d.edges[d.nodes[e.to].edgeStart:d.nodes[e.to].edgeEnd] {
+			table(e2.to)
+		}
 	}
 	for _, e := range d.edges[d.nodes[0].edgeStart:d.nodes[0].edgeEnd] {
 		d.root[e.b] = e.to

@@ -802,7 +802,7 @@ func (x *Extractor) phoneNumber(dc *doc) (string, string) {
 	}
 	// A signature segment that is only a number: "604-555-0193 | site.ca".
 	for _, line := range strings.Split(s[dc.textStart:], "\n") {
-		for _, seg := range strings.FieldsFunc(line, func(r rune) bool { return r == '|' || r == '·' }) {
+		for _, seg := range fieldsAt(line, "|") {
 			seg = strings.TrimSpace(seg)
 			if seg == "" || strings.Trim(seg, "0123456789 +-().") != "" {
 				continue
@@ -872,7 +872,7 @@ func (x *Extractor) website(dc *doc) string {
 		if !strings.Contains(line, ".") {
 			continue // no token of it has a dot
 		}
-		for _, t := range strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '|' || r == '·' || r == ',' }) {
+		for _, t := range fieldsAt(line, " |,") {
 			t = strings.TrimRight(t, ".;)")
 			if strings.Contains(t, "@") || strings.Count(t, ".") == 0 {
 				continue
@@ -1069,4 +1069,34 @@ func (x *Extractor) companyLike(s string) bool {
 		}
 	}
 	return unicode.IsUpper(r)
+}
+
+// fieldsAt is strings.FieldsFunc(s, f) where f is true for the ASCII
+// bytes of seps and for '·', found by bytes: neither can be part of
+// another rune's encoding ('·' is C2 B7, and C2 is never a continuation
+// byte), so the fields are the same.
+func fieldsAt(s, seps string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); {
+		w := 0
+		switch c := s[i]; {
+		case c == 0xc2 && i+1 < len(s) && s[i+1] == 0xb7:
+			w = 2
+		case c < utf8.RuneSelf && strings.IndexByte(seps, c) >= 0:
+			w = 1
+		default:
+			i++
+			continue
+		}
+		if i > start {
+			out = append(out, s[start:i])
+		}
+		i += w
+		start = i
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
 }

@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -50,4 +52,20 @@ func lowerRef(s string) string {
 		b = utf8.AppendRune(b, l)
 	}
 	return string(b)
+}
+
+func FuzzFieldsAtSameAsFieldsFunc(f *testing.F) {
+	for _, s := range []string{"", "a|b · c", "|| x ·· y,z ", "\xc2\xb7\xc2", "\xe2\xc2\xb7|\xf0\x9f\xc2\xb7", "tel · +49 | www.x.de"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		bar := func(r rune) bool { return r == '|' || r == '·' }
+		word := func(r rune) bool { return r == ' ' || r == '|' || r == '·' || r == ',' }
+		if got, want := fieldsAt(s, "|"), strings.FieldsFunc(s, bar); !slices.Equal(got, want) {
+			t.Errorf("fieldsAt(%q, |) = %q, want %q", s, got, want)
+		}
+		if got, want := fieldsAt(s, " |,"), strings.FieldsFunc(s, word); !slices.Equal(got, want) {
+			t.Errorf("fieldsAt(%q, \" |,\") = %q, want %q", s, got, want)
+		}
+	})
 }
