@@ -9,6 +9,7 @@ import (
 	"mime"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/textproto"
 	"golang.org/x/net/html/charset"
@@ -156,7 +157,7 @@ func parse(r io.Reader, lim Limits, psp **parser) (msg *Message, err error) {
 			msg.Quoted = q
 		}
 	}
-	if strings.TrimSpace(msg.Text+msg.Signature+msg.Quoted) == "" {
+	if blank(msg.Text, msg.Signature, msg.Quoted) {
 		if len(msg.Attachments) > 0 {
 			ps.p.add(ProblemAttachmentOnly)
 		} else {
@@ -165,6 +166,16 @@ func parse(r io.Reader, lim Limits, psp **parser) (msg *Message, err error) {
 	}
 	msg.Problems = ps.p.list
 	return msg, nil
+}
+
+// blank reports whether strings.TrimSpace(a+b+c) == "" without building
+// a+b+c: parts of valid UTF-8 cannot join into other runes, so then it
+// is each part's own test.
+func blank(a, b, c string) bool {
+	if utf8.ValidString(a) && utf8.ValidString(b) && utf8.ValidString(c) {
+		return strings.TrimSpace(a) == "" && strings.TrimSpace(b) == "" && strings.TrimSpace(c) == ""
+	}
+	return strings.TrimSpace(a+b+c) == ""
 }
 
 // readerPool recycles the 64 KiB read buffers: allocating and clearing

@@ -347,6 +347,26 @@ var weakClosings = []string{
 	"заранее спасибо", "şimdiden teşekkürler", "z góry dziękuję",
 }
 
+// closingSet is a list of closing phrases for closingMatch, each marked
+// when it holds a space.
+type closingSet struct {
+	phrases []string
+	spaced  []bool
+}
+
+func newClosingSet(phrases []string) *closingSet {
+	s := &closingSet{phrases: phrases}
+	for _, p := range phrases {
+		s.spaced = append(s.spaced, strings.Contains(p, " "))
+	}
+	return s
+}
+
+var (
+	strongSet = newClosingSet(strongClosings)
+	weakSet   = newClosingSet(weakClosings)
+)
+
 // closingKey is the form of a line that closingMatch compares: lower
 // case, without surrounding blanks and trailing punctuation; "" for lines
 // too long to be a closing.
@@ -372,11 +392,14 @@ func closingKey(l string) string {
 
 // closingMatch reports whether the closing key t is one of the phrases of
 // set, alone, followed by a short name, or ending a longer closing.
-func closingMatch(t, orig string, set []string) bool {
+func closingMatch(t, orig string, set *closingSet) bool {
 	if t == "" {
 		return false
 	}
-	for _, c := range set {
+	for k, c := range set.phrases {
+		if c[0] != t[0] && !set.spaced[k] {
+			continue // neither t itself nor its start; no space for the end rule
+		}
 		if t == c {
 			return true
 		}
@@ -471,7 +494,7 @@ func splitSignature(lines []string) (body, sig []string) {
 		}
 		return keys[i]
 	}
-	strong := func(i int) bool { return closingMatch(key(i), strings.TrimSpace(lines[i]), strongClosings) }
+	strong := func(i int) bool { return closingMatch(key(i), strings.TrimSpace(lines[i]), strongSet) }
 	closing := -1
 	for i := limit - 1; i >= 0; i-- {
 		if strong(i) && sigLike(lines[i+1:], 18, 3) && shortFirst(lines[i+1:]) {
@@ -485,7 +508,7 @@ func splitSignature(lines []string) (body, sig []string) {
 	}
 	if closing < 0 {
 		for i := limit - 1; i > 0; i-- {
-			if closingMatch(key(i), strings.TrimSpace(lines[i]), weakClosings) && nextNonBlank(lines, i+1) >= 0 &&
+			if closingMatch(key(i), strings.TrimSpace(lines[i]), weakSet) && nextNonBlank(lines, i+1) >= 0 &&
 				sigLike(lines[i+1:], 12, 2) && shortFirst(lines[i+1:]) {
 				closing = i
 				break

@@ -6,7 +6,7 @@ package tag
 
 import (
 	"bytes"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
@@ -67,7 +67,7 @@ func Signals(v judge.Verdict, extra []string) []string {
 	for _, s := range v.Signals {
 		name := token(s.Name)
 		if s.Weight != 0 {
-			add(name, fmt.Sprintf("%s(%+.1f)", name, s.Weight))
+			add(name, name+"("+signedWeight(s.Weight)+")")
 		} else {
 			add(name, name)
 		}
@@ -76,6 +76,15 @@ func Signals(v judge.Verdict, extra []string) []string {
 		add(token(e), token(e))
 	}
 	return out
+}
+
+// signedWeight is fmt.Sprintf("%+.1f", w), without fmt.
+func signedWeight(w float64) string {
+	s := strconv.FormatFloat(w, 'f', 1, 64)
+	if s[0] != '-' && s[0] != '+' {
+		s = "+" + s
+	}
+	return s
 }
 
 // token keeps a value to printable ASCII without separators, so it cannot

@@ -1,6 +1,8 @@
 package tag
 
 import (
+	"fmt"
+	"math"
 	"net/mail"
 
 	"github.com/emersion/go-message/textproto"
@@ -71,5 +73,20 @@ func TestSubject(t *testing.T) {
 	}
 	if got := string(Subject(textproto.Header{}, "C")); got != "Subject: [C]\r\n" {
 		t.Errorf("no subject: %q", got)
+	}
+}
+
+func TestSignedWeightIsSprintf(t *testing.T) {
+	for _, w := range []float64{0.5, -0.5, 1, -1.25, 0.05, 0.15, 0.25, -0.04, 0.04, 2.449999, 1e9, -1e-9, 123.45,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.Copysign(0, -1)} {
+		if got, want := signedWeight(w), fmt.Sprintf("%+.1f", w); got != want {
+			t.Errorf("signedWeight(%v) = %q, want %q", w, got, want)
+		}
+	}
+	for i := range 200000 {
+		w := float64(i-100000) / 997
+		if got, want := signedWeight(w), fmt.Sprintf("%+.1f", w); got != want {
+			t.Fatalf("signedWeight(%v) = %q, want %q", w, got, want)
+		}
 	}
 }
