@@ -108,7 +108,9 @@ func (m *Maildir) file(box, sub, name string, src io.Reader) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(f, src)
+	buf := copyBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(f, src, *buf)
+	copyBufs.Put(buf)
 	if err == nil {
 		if m.SyncFS != nil {
 			err = m.SyncFS.Sync()
