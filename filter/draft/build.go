@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"fmt"
 	"strings"
 	"time"
@@ -109,11 +110,12 @@ func (r *Renderer) Draft(m *decode.Message, v judge.Verdict, rep config.Rep, now
 	h.SetDate(now)
 
 	var buf bytes.Buffer
+	buf.Grow(len(text) + len(text)/8 + 1024)
 	w, err := mail.CreateSingleInlineWriter(&buf, h)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := w.Write([]byte(text)); err != nil {
+	if _, err := io.WriteString(w, text); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -298,14 +300,18 @@ func quote(m *decode.Message, e *entry, d *Data) string {
 		}
 		attr = who + " wrote:"
 	}
-	b.WriteString(attr + "\n")
-	for _, l := range strings.Split(text, "\n") {
+	b.Grow(len(attr) + len(text) + len(text)/16 + 64)
+	b.WriteString(attr)
+	b.WriteByte('\n')
+	for l := range strings.SplitSeq(text, "\n") {
 		l = strings.TrimRight(l, " \t\r")
 		if l == "" || strings.HasPrefix(l, ">") {
-			b.WriteString(">" + l + "\n")
+			b.WriteByte('>')
 		} else {
-			b.WriteString("> " + l + "\n")
+			b.WriteString("> ")
 		}
+		b.WriteString(l)
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

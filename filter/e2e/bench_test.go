@@ -121,7 +121,8 @@ func startBenchTradesift(tb testing.TB, sink *mtatest.Sink, auth bool) *mtatest.
 // message count, TRADESIFT_BENCH_AUTH=0 leaves out the auth run,
 // TRADESIFT_BENCH_SHM=1 adds a diagnostic run with the spool on /dev/shm
 // (fsync free, not durable), TRADESIFT_BENCH_PROFILE=FILE saves an 8 s
-// CPU profile of the relay taken during its measured run. Each measured
+// CPU profile of the relay taken during its measured run (and FILE.allocs,
+// its allocations since it started). Each measured
 // run starts 31 s after the one before (see settle).
 //
 //	TRADESIFT_BENCH=1 go test ./filter/e2e -run TestRelayBenchmark -v -timeout 30m
@@ -168,6 +169,9 @@ func TestRelayBenchmark(t *testing.T) {
 	r := runLoad(t, "tradesift", ts.Addr, sink, msgs, benchSessions)
 	r.CPU = ts.CPUTime() - cpu0
 	<-profDone
+	if prof != "" {
+		saveProfile(t, "http://"+c.Metrics+"/debug/pprof/allocs", prof+".allocs")
+	}
 	r.PeakRSS = ts.PeakRSS()
 	results = append(results, r)
 	ts.Stop()
