@@ -14,6 +14,7 @@ import (
 	_ "embed"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/net/publicsuffix"
@@ -72,6 +73,29 @@ type Known struct {
 	competitors []string
 	customers   []string // cleaned; "" entries kept, they match nothing
 	custLabels  []label  // of the non-empty customers that parse
+
+	// parsed caches parseLabel of the domains messages come from (a
+	// *label, nil when it does not parse), up to maxParsed of them:
+	// the same senders write again and again.
+	parsed  sync.Map
+	nParsed atomic.Int64
+}
+
+const maxParsed = 10000
+
+// label returns parseLabel(d), from the cache when it can.
+func (k *Known) label(d string) *label {
+	if v, ok := k.parsed.Load(d); ok {
+		return v.(*label)
+	}
+	var lp *label
+	if l, ok := parseLabel(d); ok {
+		lp = &l
+	}
+	if k.nParsed.Add(1) <= maxParsed {
+		k.parsed.Store(d, lp)
+	}
+	return lp
 }
 
 // Prepare builds the Known domains of s (which may be nil).
@@ -184,8 +208,8 @@ func (k *Known) Analyze(m *decode.Message, dkimDomains []string) []string {
 			parsed[i] = true
 			if j := slices.Index(ids, ids[i]); j < i {
 				labels[i] = labelOf(j) // From and Reply-To often agree
-			} else if l, ok := parseLabel(ids[i]); ok {
-				labels[i] = &l
+			} else {
+				labels[i] = k.label(ids[i])
 			}
 		}
 		return labels[i]
