@@ -114,10 +114,11 @@ type Queue struct {
 	// at least one. Judging runs after the 250, so keeping it below the
 	// CPU count leaves room for accepting mail under load.
 	FilterWorkers int `toml:"filter_workers"`
-	// Sync is how spooled messages are made durable before 250: "syncfs"
-	// commits each batch of concurrent writes with one syncfs(2) of the
-	// spool's file system (fewest disk flushes; best on a file system of
-	// its own), "fsync" fsyncs each file and shares directory fsyncs.
+	// Sync is how spooled messages (before 250) and copies filed in local
+	// Maildirs are made durable: "syncfs" commits each batch of concurrent
+	// writes with one syncfs(2) of the file system (fewest disk flushes;
+	// best on a file system of its own), "fsync" fsyncs each file and
+	// shares directory fsyncs.
 	Sync string `toml:"sync"`
 }
 

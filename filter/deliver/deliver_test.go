@@ -472,7 +472,7 @@ func TestLMTPPerRecipient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := NewCourier(tg, "relay.test", 5*time.Second)
+			c, err := NewCourier(tg, "relay.test", 5*time.Second, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -491,12 +491,17 @@ func TestLMTPPerRecipient(t *testing.T) {
 }
 
 func TestMaildir(t *testing.T) {
+	t.Run("fsync", func(t *testing.T) { testMaildir(t, false) })
+	t.Run("syncfs", func(t *testing.T) { testMaildir(t, true) })
+}
+
+func testMaildir(t *testing.T, syncfs bool) {
 	root := t.TempDir()
 	tg, err := config.ParseTarget("maildir:" + root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCourier(tg, "relay.test", time.Second)
+	c, err := NewCourier(tg, "relay.test", time.Second, syncfs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,6 +531,44 @@ func TestMaildir(t *testing.T) {
 	ents, _ := os.ReadDir(root)
 	if len(ents) != 3 {
 		t.Errorf("root holds %d entries", len(ents))
+	}
+}
+
+// Concurrent deliveries into one folder share their durability calls
+// (folder fsyncs or syncfs) and each copy arrives whole, once.
+func TestMaildirConcurrent(t *testing.T) {
+	for _, syncfs := range []bool{false, true} {
+		t.Run(fmt.Sprintf("syncfs=%v", syncfs), func(t *testing.T) {
+			root := t.TempDir()
+			m := NewMaildir(root, "relay.test", syncfs)
+			var wg sync.WaitGroup
+			for i := range 40 {
+				wg.Go(func() {
+					body := fmt.Sprintf("Subject: %d\r\n\r\n%s\r\n", i, strings.Repeat("x", i*100))
+					if errs := m.Deliver(context.Background(), "", []string{"rep@company.test"}, strings.NewReader(body)); errs[0] != nil {
+						t.Error(errs[0])
+					}
+				})
+			}
+			wg.Wait()
+			files, _ := filepath.Glob(filepath.Join(root, "rep@company.test", "new", "*"))
+			seen := map[string]bool{}
+			for _, f := range files {
+				b, _ := os.ReadFile(f)
+				var i int
+				fmt.Sscanf(string(b), "Subject: %d", &i)
+				if string(b) != fmt.Sprintf("Subject: %d\r\n\r\n%s\r\n", i, strings.Repeat("x", i*100)) || seen[string(b)] {
+					t.Errorf("%s: %.40q", f, b)
+				}
+				seen[string(b)] = true
+			}
+			if len(seen) != 40 {
+				t.Errorf("%d distinct copies of 40", len(seen))
+			}
+			if tmp, _ := os.ReadDir(filepath.Join(root, "rep@company.test", "tmp")); len(tmp) != 0 {
+				t.Errorf("tmp/ holds %d files", len(tmp))
+			}
+		})
 	}
 }
 

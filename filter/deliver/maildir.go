@@ -16,6 +16,17 @@ import (
 	"github.com/tradesift/tradesift/filter/safeio"
 )
 
+// NewMaildir returns a Maildir courier below root; with syncfs (and where
+// syncfs(2) exists) its copies are made durable by syncfs calls shared
+// between concurrent deliveries rather than an fsync each (see SyncFS).
+func NewMaildir(root, hostname string, syncfs bool) *Maildir {
+	m := &Maildir{Root: root, Hostname: hostname}
+	if syncfs && safeio.HaveSyncFS {
+		m.SyncFS = &safeio.Group{Fn: func() error { return safeio.SyncFS(root) }}
+	}
+	return m
+}
+
 // Maildir delivers into one Maildir per recipient address below Root:
 // Root/<address>/{tmp,new,cur}. Each copy is written to tmp/, fsynced,
 // renamed into new/ and new/ is fsynced (through safeio), so a delivered

@@ -366,7 +366,7 @@ func isASCII(s string) bool {
 
 // NewCourier returns the courier for a configured downstream: smtp://,
 // smtps://, lmtp://, lmtp:unix: or maildir:.
-func NewCourier(t config.Target, hostname string, timeout time.Duration) (Courier, error) {
+func NewCourier(t config.Target, hostname string, timeout time.Duration, syncfs bool) (Courier, error) {
 	switch t.Scheme {
 	case "smtp", "lmtp":
 		network := t.Network
@@ -375,7 +375,7 @@ func NewCourier(t config.Target, hostname string, timeout time.Duration) (Courie
 		}
 		return &SMTP{Network: network, Addr: t.Address, LMTP: t.Scheme == "lmtp", TLS: t.TLS, Hostname: hostname, Timeout: timeout, MaxIdle: 32}, nil
 	case "maildir":
-		return &Maildir{Root: t.Address, Hostname: hostname}, nil
+		return NewMaildir(t.Address, hostname, syncfs), nil
 	}
 	return nil, fmt.Errorf("deliver: no courier for %q targets", t.Scheme)
 }

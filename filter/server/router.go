@@ -18,7 +18,8 @@ func newDraftRouter(cfg *config.Config) (*draft.Router, map[string]deliver.Couri
 	maildirFor := func(t config.Target) *deliver.Maildir {
 		m := maildirs[t.Address]
 		if m == nil {
-			m = &deliver.Maildir{Root: t.Address, Hostname: cfg.SMTP.Hostname, Folder: ".Drafts", Flags: "D"}
+			m = deliver.NewMaildir(t.Address, cfg.SMTP.Hostname, cfg.Queue.Sync == "syncfs")
+			m.Folder, m.Flags = ".Drafts", "D"
 			maildirs[t.Address] = m
 		}
 		return m
@@ -36,7 +37,7 @@ func newDraftRouter(cfg *config.Config) (*draft.Router, map[string]deliver.Couri
 			// Maildir++ Drafts folder, flagged \Draft.
 			return maildirFor(t), nil
 		}
-		return deliver.NewCourier(t, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D())
+		return deliver.NewCourier(t, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D(), cfg.Queue.Sync == "syncfs")
 	})
 	if err != nil {
 		return nil, nil, err

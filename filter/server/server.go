@@ -126,7 +126,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 	d.pipe.Store(p)
 
 	target, _ := config.ParseTarget(cfg.Delivery.Downstream) // checked by config
-	courier, err := deliver.NewCourier(target, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D())
+	courier, err := deliver.NewCourier(target, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D(), cfg.Queue.Sync == "syncfs")
 	if err != nil {
 		return nil, fmt.Errorf("delivery.downstream: %w", err)
 	}
