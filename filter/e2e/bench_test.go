@@ -221,7 +221,7 @@ func TestRelayBenchmark(t *testing.T) {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%d messages, avg %d bytes (../shared/corpus cycled, quoted thread appended), %d sessions, into smtp-sink\n",
+	fmt.Fprintf(&b, "\n%d messages, avg %d bytes (../shared/corpus cycled, reply thread quoted in the first text part), %d sessions, into smtp-sink\n",
 		n, size/n, benchSessions)
 	fmt.Fprintf(&b, "%-20s %12s %12s %9s %9s %10s %11s %7s\n", "relay", "accept msg/s", "e2e msg/s", "p50 ms", "p99 ms", "peak RSS", "CPU ms/msg", "failed")
 	for _, r := range results {
