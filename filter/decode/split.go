@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tradesift/tradesift/filter/internal/lcase"
 )
 
 // Splitting the body into the sender's new text, the signature and the
@@ -146,7 +148,7 @@ func isSeparatorLine(l string) bool {
 		return false
 	}
 	deco := strings.Count(t, "-") + strings.Count(t, "_") + strings.Count(t, "=")
-	core = lower(core)
+	core = lcase.String(core)
 	if core == "" {
 		return false
 	}
@@ -193,7 +195,7 @@ func headerKey(l string) string {
 	if i <= 0 || i > 30 {
 		return ""
 	}
-	k := lower(strings.TrimSpace(strings.TrimRight(t[:i], "* ")))
+	k := lcase.String(strings.TrimSpace(strings.TrimRight(t[:i], "* ")))
 	return k
 }
 
@@ -281,7 +283,7 @@ func isAttribution(s string) bool {
 		return false
 	}
 	core := strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(s, ":"), "："))
-	low := lower(core)
+	low := lcase.String(core)
 	for _, e := range wroteEndings {
 		if strings.HasSuffix(low, e) {
 			return true
@@ -387,7 +389,7 @@ func closingKey(l string) string {
 	if utf8.RuneCountInString(t) > 60 {
 		return ""
 	}
-	return lower(t)
+	return lcase.String(t)
 }
 
 // closingMatch reports whether the closing key t is one of the phrases of
@@ -520,7 +522,7 @@ func splitSignature(lines []string) (body, sig []string) {
 	}
 	if start < 0 {
 		for i := len(lines) - 1; i >= 0 && i >= len(lines)-3; i-- {
-			low := lower(strings.TrimSpace(lines[i]))
+			low := lcase.String(strings.TrimSpace(lines[i]))
 			for _, p := range sentFrom {
 				if strings.HasPrefix(low, p) {
 					start = i
@@ -607,7 +609,7 @@ var contactCues = []string{
 // (phone, web, e-mail, company legal form), 1 for a line with many digits
 // (a phone number or street address), else 0.
 func contactLine(l string) int {
-	low := lower(strings.TrimSpace(l))
+	low := lcase.String(strings.TrimSpace(l))
 	for _, c := range contactCues {
 		if strings.HasPrefix(low, c) || (len(c) > 3 && strings.Contains(low, c)) {
 			return 2
@@ -687,7 +689,7 @@ func lowerPrefix(s string, n int) string {
 		}
 		s = s[:n]
 	}
-	return lower(s)
+	return lcase.String(s)
 }
 
 // firstRunes is the set of the first runes of phrases (lower case).
@@ -705,10 +707,10 @@ var (
 	disclaimerFirst = firstRunes(disclaimerCues)
 )
 
-// startsLike reports whether lower(s) may start with a phrase whose first
+// startsLike reports whether lcase.String(s) may start with a phrase whose first
 // rune is in first: lower-casing maps the first rune on its own, so a
 // line that fails this starts with none of the phrases.
 func startsLike(s string, first map[rune]bool) bool {
 	r, _ := utf8.DecodeRuneInString(s)
-	return first[toLower(r)]
+	return first[lcase.Rune(r)]
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tradesift/tradesift/filter/internal/lcase"
 )
 
 // kind says what a dictionary word stands for.
@@ -404,7 +406,7 @@ func lower(s string) string {
 				break run
 			case utf8.RuneError:
 			default:
-				if l := toLower(r); l != r && utf8.RuneLen(l) == n {
+				if l := lcase.Rune(r); l != r && utf8.RuneLen(l) == n {
 					break run
 				}
 			}
@@ -436,7 +438,7 @@ func lower(s string) string {
 			}
 			continue
 		}
-		l := toLower(r)
+		l := lcase.Rune(r)
 		if r == utf8.RuneError || utf8.RuneLen(l) != n {
 			b.WriteString(s[i-n : i])
 			continue

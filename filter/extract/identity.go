@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tradesift/tradesift/filter/internal/lcase"
 )
 
 // maxNames bounds the company names weighed in one message, and nameWindow
@@ -640,7 +642,7 @@ func normName(s string) string {
 		case r >= 'A' && r <= 'Z':
 			b = append(b, byte(r)+'a'-'A')
 		case r >= 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			b = utf8.AppendRune(b, toLower(r))
+			b = utf8.AppendRune(b, lcase.Rune(r))
 		}
 	}
 	return string(b)

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/tradesift/tradesift/filter/internal/lcase"
 )
 
 // embeddedRules are the default cue vocabularies, weights and thresholds.
@@ -601,7 +603,7 @@ func init() {
 var normKept = sync.OnceValue(func() *[0x10000 / 64]uint64 {
 	t := new([0x10000 / 64]uint64)
 	for r := rune(0x80); r < 0x10000; r++ {
-		if r == 'İ' || r == utf8.RuneError || toLower(r) != r || unicode.IsSpace(r) ||
+		if r == 'İ' || r == utf8.RuneError || lcase.Rune(r) != r || unicode.IsSpace(r) ||
 			r >= 0x300 && unicode.Is(unicode.Mn, r) ||
 			r >= '٠' && r <= '٩' || r >= '۰' && r <= '۹' || r >= '０' && r <= '９' {
 			continue
@@ -694,7 +696,7 @@ func normalizeInto(b *strings.Builder, s string, spacep *bool, keep *[0x10000 / 
 		if r == 'İ' {
 			r = 'i'
 		}
-		r = toLower(r)
+		r = lcase.Rune(r)
 		if unicode.IsSpace(r) {
 			if !space {
 				b.WriteByte(' ')

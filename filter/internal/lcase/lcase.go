@@ -1,4 +1,7 @@
-package decode
+// Package lcase lower-cases text as unicode.ToLower and strings.ToLower
+// do, faster on the runes of scripts without case (Chinese, Arabic ...),
+// which the classifier's steps meet in most of the mail they read.
+package lcase
 
 import (
 	"strings"
@@ -7,8 +10,7 @@ import (
 
 // mayLower has a bit set for each rune below 0x10000 that
 // unicode.ToLower may change, from unicode.CaseRanges: most runes of
-// texts in scripts without case (Chinese, Arabic ...) need no table
-// search then.
+// texts in scripts without case need no table search then.
 var mayLower = func() (t [0x10000 / 64]uint64) {
 	for _, cr := range unicode.CaseRanges {
 		if cr.Delta[unicode.LowerCase] == 0 {
@@ -21,20 +23,20 @@ var mayLower = func() (t [0x10000 / 64]uint64) {
 	return t
 }()
 
-// toLower is unicode.ToLower, faster on runes that have no lower case.
-func toLower(r rune) rune {
+// Rune is unicode.ToLower, faster on runes that have no lower case.
+func Rune(r rune) rune {
 	if r >= 0x80 && r < 0x10000 && mayLower[r/64]&(1<<(r%64)) == 0 {
 		return r
 	}
 	return unicode.ToLower(r)
 }
 
-// lower is strings.ToLower(s) with toLower for the runes of non-ASCII
+// String is strings.ToLower(s), with Rune for the runes of non-ASCII
 // text.
-func lower(s string) string {
+func String(s string) string {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
-			return strings.Map(toLower, s)
+			return strings.Map(Rune, s)
 		}
 	}
 	return strings.ToLower(s)
