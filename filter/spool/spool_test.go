@@ -54,15 +54,7 @@ func TestRoundTrip(t *testing.T) {
 	if e.Envelope.From != "a@example.org" || len(e.State.Rcpts) != 2 || e.State.Rcpts[1].Addr != "y@example.com" || e.Size != int64(len(body)) || e.Envelope.Received.IsZero() {
 		t.Fatalf("entry %+v", e)
 	}
-	rc, size, err := s.OpenBody(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(got) != body || size != int64(len(body)) {
-		t.Fatalf("body %q size %d", got, size)
-	}
+	checkBody(t, s, id, body)
 
 	if h, err := s.Header(id); h != nil || err != nil {
 		t.Fatalf("header before SetHeader: %q %v", h, err)
@@ -202,15 +194,7 @@ func TestOpenConvertsEarlierLayout(t *testing.T) {
 	if h, _ := s.Header(id); string(h) != "X-Grade: A\r\n" {
 		t.Errorf("header block %q", h)
 	}
-	rc, size, err := s.OpenBody(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(got) != body || size != int64(len(body)) {
-		t.Errorf("body %q (%d)", got, size)
-	}
+	checkBody(t, s, id, body)
 	ents, _ := os.ReadDir(dir)
 	var names []string
 	for _, e := range ents {
@@ -648,6 +632,21 @@ func TestOpenMessage(t *testing.T) {
 	}
 }
 
+// checkBody fails t unless id's body, and the size OpenBody gives, are
+// want's.
+func checkBody(t *testing.T, s *Spool, id, want string) {
+	t.Helper()
+	rc, size, err := s.OpenBody(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != want || size != int64(len(want)) {
+		t.Fatalf("%s: body %q size %d, want %q", id, got, size, want)
+	}
+}
+
 // entryFiles lists the files in dir but the pool of files to write over.
 func entryFiles(t *testing.T, dir string) []string {
 	t.Helper()
@@ -697,15 +696,7 @@ func TestRecycledFiles(t *testing.T) {
 	if got := inode(t, filepath.Join(dir, b+msgExt)); got != ino {
 		t.Errorf("store created inode %d, want the removed entry's %d", got, ino)
 	}
-	rc, size, err := s.OpenBody(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(body) != "short\r\n" || size != 7 {
-		t.Errorf("recycled entry body %q (%d)", body, size)
-	}
+	checkBody(t, s, b, "short\r\n")
 
 	// Bigger than the pool keeps: unlinked.
 	big, err := s.Store(testEnv(), io.LimitReader(repeatReader('b'), poolMaxSize+1))
