@@ -26,6 +26,12 @@ type SMTP struct {
 	TLSCert    string `toml:"tls_cert"`
 	TLSKey     string `toml:"tls_key"`
 	RequireTLS bool   `toml:"require_tls"`
+
+	// ReverseDNS names the client in the Received: field by its
+	// forward-confirmed reverse DNS name (PTR, then A/AAAA back to the
+	// address), asked of [dns] resolver once per connection; "unknown"
+	// when that fails. Off: always "unknown" (no DNS at connect time).
+	ReverseDNS bool `toml:"reverse_dns"`
 }
 
 func defaultSMTP() SMTP {

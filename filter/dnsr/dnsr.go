@@ -230,6 +230,31 @@ func (r *Resolver) LookupAddr(ctx context.Context, addr string) ([]string, error
 	return out, nil
 }
 
+// VerifiedName returns the forward-confirmed reverse DNS name of addr
+// (without the final dot): the first of its PTR names whose A or AAAA
+// records include addr; "" if none does.
+func (r *Resolver) VerifiedName(ctx context.Context, addr string) (string, error) {
+	ip := net.ParseIP(addr)
+	names, err := r.LookupAddr(ctx, addr)
+	if err != nil || ip == nil {
+		return "", err
+	}
+	var last error
+	for _, n := range names {
+		ips, err := r.LookupIPAddr(ctx, n)
+		if err != nil {
+			last = err
+			continue
+		}
+		for _, a := range ips {
+			if a.IP.Equal(ip) {
+				return strings.TrimSuffix(n, "."), nil
+			}
+		}
+	}
+	return "", last
+}
+
 func reverseName(ip net.IP) string {
 	if v4 := ip.To4(); v4 != nil {
 		return fmt.Sprintf("%d.%d.%d.%d.in-addr.arpa.", v4[3], v4[2], v4[1], v4[0])

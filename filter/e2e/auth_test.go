@@ -77,3 +77,28 @@ func TestAuthWithRealDNS(t *testing.T) {
 		}
 	}
 }
+
+// With [smtp] reverse_dns, the Received: field names the client by its
+// forward-confirmed reverse DNS name (asked of a real dnsmasq); without
+// it, "unknown".
+func TestReceivedReverseDNS(t *testing.T) {
+	mtatest.RequireTool(t, dnstest.DNSMasq)
+	dns := dnstest.StartDNSMasq(t, dnstest.Zone{A: map[string][]string{"client.buyer.example": {"127.0.0.1"}}})
+	for _, on := range []bool{true, false} {
+		mail := filepath.Join(t.TempDir(), "mail")
+		ts := startRelay(t, relayConfig{Downstream: "maildir:" + mail, Resolver: dns.Addr, Direct: true, ReverseDNS: on})
+		msg := []byte("From: a@buyer.example\r\nTo: sales@" + Domain + "\r\nSubject: hi\r\nMessage-ID: <rdns@e2e.test>\r\n\r\nhello\r\n")
+		if err := mtatest.SendSMTP(ts.Addr, "a@buyer.example", []string{"sales@" + Domain}, msg); err != nil {
+			t.Fatal(err)
+		}
+		got := mtatest.Header(waitMaildir(t, mail, 1, 30*time.Second)[0].Data, "Received")
+		want := "(unknown [127.0.0.1])"
+		if on {
+			want = "(client.buyer.example [127.0.0.1])"
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("reverse_dns=%v: Received: %q lacks %q", on, got, want)
+		}
+		ts.Stop()
+	}
+}

@@ -54,6 +54,8 @@ type relayConfig struct {
 	// profiler there too.
 	Metrics string
 	Pprof   bool
+	// ReverseDNS is [smtp] reverse_dns (asks Resolver).
+	ReverseDNS bool
 }
 
 // render writes the config text; dirs that are empty go below base.
@@ -101,6 +103,7 @@ read_timeout = "2m"
 write_timeout = "2m"
 max_connections = 500
 max_connections_per_ip = 200
+reverse_dns = %v
 
 [queue]
 dir = %q
@@ -136,7 +139,7 @@ pprof = %v
 level = "info"
 format = "text"
 
-`, c.Listen, Domain, c.MaxMessageSize, c.MaxLineLength, c.QueueDir, c.Workers, c.MinBackoff, c.MaxBackoff, syncLine,
+`, c.Listen, Domain, c.MaxMessageSize, c.MaxLineLength, c.ReverseDNS, c.QueueDir, c.Workers, c.MinBackoff, c.MaxBackoff, syncLine,
 		c.Downstream, c.Resolver, c.Auth, trusted,
 		"maildir:"+filepath.Join(base, "drafts"), filepath.Join(base, "drafts-queue"), c.Metrics, c.Pprof)
 	b.WriteString(supplierSection(t))

@@ -32,6 +32,7 @@ import (
 	"github.com/tradesift/tradesift/filter/auth"
 	"github.com/tradesift/tradesift/filter/config"
 	"github.com/tradesift/tradesift/filter/deliver"
+	"github.com/tradesift/tradesift/filter/dnsr"
 	"github.com/tradesift/tradesift/filter/draft"
 	"github.com/tradesift/tradesift/filter/pipeline"
 	"github.com/tradesift/tradesift/filter/smtpd"
@@ -145,11 +146,26 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 		Registry: prometheus.WrapRegistererWith(prometheus.Labels{"queue": "mail"}, reg),
 	})
 
+	var lookupAddr func(context.Context, string) ([]string, error)
+	if cfg.SMTP.ReverseDNS {
+		r, err := dnsr.New(cfg.DNS.Resolver, dnsr.Options{Budget: cfg.DNS.Budget.D()})
+		if err != nil {
+			return nil, fmt.Errorf("dns: %w", err)
+		}
+		lookupAddr = func(ctx context.Context, addr string) ([]string, error) {
+			name, err := r.VerifiedName(ctx, addr)
+			if name == "" {
+				return nil, err
+			}
+			return []string{name}, nil
+		}
+	}
 	d.smtp, err = smtpd.New(cfg.SMTP, d.spool, smtpd.Options{
 		Logger:     log,
 		Registry:   reg,
 		AuthservID: authservID(cfg),
 		OnStored:   d.queue.Kick,
+		LookupAddr: lookupAddr,
 	})
 	if err != nil {
 		return nil, err
@@ -262,6 +278,9 @@ func restartKeys(a, b *config.Config) []string {
 	var keys []string
 	if a.SMTP.Listen != b.SMTP.Listen {
 		keys = append(keys, "smtp.listen")
+	}
+	if a.SMTP.ReverseDNS != b.SMTP.ReverseDNS || (b.SMTP.ReverseDNS && a.DNS != b.DNS) {
+		keys = append(keys, "smtp.reverse_dns")
 	}
 	if a.Queue != b.Queue {
 		keys = append(keys, "queue")
