@@ -406,23 +406,21 @@ func TestBounceOn550(t *testing.T) {
 
 // Still failing with 4xx after MaxLifetime: bounced with the last 4.x.x.
 func TestMaxLifetimeBounce(t *testing.T) {
+	var tries atomic.Int32 // counted by the server: polling the spool can miss them on a loaded machine
 	srv := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{rcpt: func(to string) error {
 		if to == "slow@company.test" {
+			tries.Add(1)
 			return reply(452, smtp.EnhancedCode{4, 2, 2}, "mailbox full")
 		}
 		return nil
 	}})
 	c := &SMTP{Network: "tcp", Addr: srv.addr, Timeout: 5 * time.Second}
 	q, sp := testQueue(t, t.TempDir(), c, Options{MaxLifetime: 400 * time.Millisecond})
-	id := store(t, q, sp, "buyer@example.org", []string{"slow@company.test"}, "Subject: s\r\n\r\nx\r\n")
-	var attempts int
+	store(t, q, sp, "buyer@example.org", []string{"slow@company.test"}, "Subject: s\r\n\r\nx\r\n")
 	waitFor(t, "expiry bounce", 10*time.Second, func() bool {
-		if e, err := sp.Load(id); err == nil {
-			attempts = e.State.Rcpts[0].Attempts
-		}
 		return spoolEmpty(sp)() && len(srv.messages()) == 1
 	})
-	if attempts < 2 {
+	if attempts := tries.Load(); attempts < 2 {
 		t.Errorf("only %d attempts before expiry", attempts)
 	}
 	b := srv.messages()[0]
