@@ -191,6 +191,9 @@ func (c *Config) validate(p *problems) {
 	c.Metrics.validate(p)
 	c.Log.validate(p)
 	c.Supplier.validate(p)
+	if c.Queue.Dir != "" && filepath.Clean(c.Queue.Dir) == filepath.Clean(c.Drafts.QueueDir) {
+		p.add("drafts.queue_dir", "must not be queue.dir (%s): each queue needs a directory of its own", c.Queue.Dir)
+	}
 }
 
 // Default returns the configuration used for keys the file leaves out.

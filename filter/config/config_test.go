@@ -36,6 +36,7 @@ func TestBadConfigs(t *testing.T) {
 		{"syntax", "[smtp\n", `test.toml:1:`},
 		{"bad season", base + "[[supplier.product]]\nmodel = \"A\"\nseason_start = \"13-40\"\nseason_end = \"07-31\"\n", `test.toml:10: supplier.product.0.season_start: "13-40" is not MM-DD`},
 		{"unknown rep", base + "[[supplier.region]]\nname = \"EU\"\nrep = \"nobody\"\ncountries = [\"DE\"]\n", `test.toml:10: supplier.region.0.rep: no [[supplier.rep]] has id "nobody"`},
+		{"shared queue dir", base + "[queue]\ndir = \"/var/spool/ts\"\n[drafts]\nqueue_dir = \"/var/spool/ts/\"\n", `drafts.queue_dir: must not be queue.dir`},
 		{"bad grade", base + "[classify]\ngrades = { sourcing = \"Z\" }\n", `classify.grades.sourcing: grade must be A, B, C or D`},
 	}
 	for _, tc := range cases {

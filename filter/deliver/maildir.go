@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tradesift/tradesift/filter/safeio"
@@ -50,7 +51,7 @@ type Maildir struct {
 	SyncFS *safeio.Group
 
 	seq   atomic.Uint64
-	known sync.Map // folders known to exist
+	known sync.Map // folders known to exist → on Root's file system (bool)
 	dirs  safeio.DirSyncer
 	host  atomic.Pointer[string]
 }
@@ -120,10 +121,13 @@ func (m *Maildir) file(box, sub, name string, src io.Reader) error {
 		return err
 	}
 	buf := copyBufs.Get().(*[]byte)
-	_, err = io.CopyBuffer(f, src, *buf)
+	// Only Write is shown, or os.File.ReadFrom would allocate its own
+	// buffer.
+	_, err = io.CopyBuffer(struct{ io.Writer }{f}, src, *buf)
 	copyBufs.Put(buf)
+	syncfs := m.syncFS(box)
 	if err == nil {
-		if m.SyncFS != nil {
+		if syncfs {
 			err = m.SyncFS.Sync()
 		} else {
 			err = f.Sync()
@@ -139,7 +143,7 @@ func (m *Maildir) file(box, sub, name string, src io.Reader) error {
 		os.Remove(tmp)
 		return err
 	}
-	if m.SyncFS != nil {
+	if syncfs {
 		return m.SyncFS.Sync()
 	}
 	return m.dirs.Sync(filepath.Join(box, sub))
@@ -154,7 +158,7 @@ func (m *Maildir) ensure(box string) error {
 		return nil
 	}
 	if _, err := os.Stat(filepath.Join(box, "new")); err == nil {
-		m.known.Store(box, true)
+		m.known.Store(box, m.onRootFS(box))
 		return nil
 	}
 	for _, sub := range []string{"tmp", "new", "cur"} {
@@ -175,8 +179,24 @@ func (m *Maildir) ensure(box string) error {
 			break
 		}
 	}
-	m.known.Store(box, true)
+	m.known.Store(box, m.onRootFS(box))
 	return nil
+}
+
+// onRootFS tells whether box is on Root's file system, which is the one
+// SyncFS syncs (a mailbox may be a symlink or a mount elsewhere).
+func (m *Maildir) onRootFS(box string) bool {
+	var a, b syscall.Stat_t
+	return syscall.Stat(m.Root, &a) == nil && syscall.Stat(filepath.Join(box, "tmp"), &b) == nil && a.Dev == b.Dev
+}
+
+// syncFS tells whether copies into box are made durable with SyncFS.
+func (m *Maildir) syncFS(box string) bool {
+	if m.SyncFS == nil {
+		return false
+	}
+	same, _ := m.known.Load(box)
+	return same == true
 }
 
 // uniqueName follows the Maildir convention time.MusecPpidQn.host.

@@ -256,6 +256,8 @@ func (s *Spool) clean() error {
 		ext := filepath.Ext(name)
 		id := strings.TrimSuffix(name, ext)
 		switch {
+		case strings.HasPrefix(name, corruptPrefix):
+			continue
 		case strings.HasPrefix(name, ".tmp-"):
 			os.Remove(filepath.Join(s.dir, name))
 			changed = true
@@ -263,8 +265,8 @@ func (s *Spool) clean() error {
 			info, err := e.Info()
 			if err != nil || !s.pool.adopt(filepath.Join(s.dir, name), info.Size()) {
 				os.Remove(filepath.Join(s.dir, name))
-				changed = true
 			}
+			changed = true // the renames of the last run are made durable below
 		case ext == msgExt:
 			msgs[id] = true
 		case ext == oldMetaExt:
@@ -284,10 +286,23 @@ func (s *Spool) clean() error {
 		changed = true
 	}
 	for id := range msgs {
-		if _, err := s.check(id); err != nil {
-			os.Remove(filepath.Join(s.dir, id+msgExt))
+		switch err := s.check(id); {
+		case errors.Is(err, errGarbled) || errors.Is(err, ErrNotFound):
+			if others[id] {
+				// It has delivery state, so it was acknowledged and
+				// the disk damaged it since: kept aside for the
+				// operator, never delivered.
+				os.Rename(filepath.Join(s.dir, id+msgExt), filepath.Join(s.dir, corruptPrefix+id+msgExt))
+			} else {
+				os.Remove(filepath.Join(s.dir, id+msgExt))
+			}
 			delete(msgs, id)
 			changed = true
+		case err != nil:
+			// Not proof of an interrupted store (EIO, EMFILE ...): the
+			// entry may have been acknowledged, so keep it and refuse
+			// to start rather than delete it.
+			return wrap("open", err)
 		}
 	}
 	for id := range others {
@@ -308,28 +323,24 @@ func (s *Spool) clean() error {
 	return nil
 }
 
-// check reports whether id's file is a complete entry: its trailer and
-// meta data hold, and its body has the recorded size and checksum. The
-// body checksum is skipped for entries with a state file: the queue
-// writes that only after Store returned, so the body was durable.
-func (s *Spool) check(id string) (*Entry, error) {
+// check tells whether id's file is a complete entry: errGarbled if its
+// trailer, meta data, or body size or checksum do not hold (a store that
+// never returned); another error if it could not be read.
+func (s *Spool) check(id string) error {
 	f, e, err := s.openEntry(id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	if _, err := os.Stat(filepath.Join(s.dir, id+stateExt)); err == nil {
-		return e, nil
-	}
 	h := crc32.New(castagnoli)
 	n, err := io.Copy(h, io.NewSectionReader(f, 0, e.Size))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if n != e.Size || h.Sum32() != e.CRC {
-		return nil, fmt.Errorf("spool: %s: body checksum mismatch", id)
+		return fmt.Errorf("spool: %s: body checksum mismatch: %w", id, errGarbled)
 	}
-	return e, nil
+	return nil
 }
 
 // convert rewrites an entry of the earlier layout (<id>.body, <id>.meta)
@@ -409,7 +420,7 @@ func (s *Spool) write(e *Entry, r io.Reader) (err error) {
 	// there is one: creating a file (allocating an inode) is the most
 	// expensive step of a store on a busy ext4 spool, a rename is cheap.
 	var f safeio.File
-	free, ok := s.pool.get()
+	free, ok := s.pool.get(s.commit.durable.Load())
 	if ok {
 		f, err = safeio.OpenWrite(free)
 		if err != nil {
@@ -663,7 +674,7 @@ func readMeta(f *os.File) (*Entry, error) {
 	}
 	e := new(Entry)
 	if err := json.Unmarshal(meta, e); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %v", errGarbled, err)
 	}
 	if e.Size != size-trailerLen-n {
 		return nil, errGarbled
@@ -791,7 +802,7 @@ func (s *Spool) Remove(id string) error {
 		return ErrNotFound
 	}
 	path := filepath.Join(s.dir, id+msgExt)
-	if err := s.pool.put(path, s.fs); err != nil {
+	if err := s.pool.put(path, s.fs, s.commit.started.Load()+1); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return ErrNotFound
 		}
@@ -830,7 +841,15 @@ type freePool struct {
 type freeFile struct {
 	name string
 	size int64
+	// after is the commit that makes its retirement rename durable: it
+	// is not written over before then. Otherwise a power loss could leave
+	// the entry's old name (and its .state) on a file holding another
+	// message's first bytes and the entry's own trailer.
+	after uint64
 }
+
+// corruptPrefix marks an acknowledged entry found damaged at Open.
+const corruptPrefix = ".corrupt-"
 
 const (
 	freePrefix  = ".free-"
@@ -839,7 +858,8 @@ const (
 )
 
 // put retires the entry file at path: into the pool, or unlinked.
-func (p *freePool) put(path string, fsys safeio.FS) error {
+// after is the commit that makes the rename durable.
+func (p *freePool) put(path string, fsys safeio.FS, after uint64) error {
 	var st syscall.Stat_t
 	if err := syscall.Stat(path, &st); err != nil {
 		return &os.PathError{Op: "stat", Path: path, Err: err}
@@ -862,22 +882,26 @@ func (p *freePool) put(path string, fsys safeio.FS) error {
 		return err
 	}
 	p.mu.Lock()
-	p.files = append(p.files, freeFile{name, st.Size})
+	p.files = append(p.files, freeFile{name, st.Size, after})
 	p.mu.Unlock()
 	return nil
 }
 
-// get takes a file from the pool.
-func (p *freePool) get() (string, bool) {
+// get takes from the pool a file whose retirement is durable (commit
+// durable has completed).
+func (p *freePool) get(durable uint64) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.files) == 0 {
-		return "", false
+	// Files are retired in commit order: the oldest are the likeliest.
+	for i, f := range p.files {
+		if f.after > durable {
+			break
+		}
+		p.files = append(p.files[:i], p.files[i+1:]...)
+		p.bytes -= f.size
+		return f.name, true
 	}
-	f := p.files[len(p.files)-1]
-	p.files = p.files[:len(p.files)-1]
-	p.bytes -= f.size
-	return f.name, true
+	return "", false
 }
 
 // adopt takes a .free- file found at Open, unless the pool is full.
@@ -887,7 +911,7 @@ func (p *freePool) adopt(name string, size int64) bool {
 	if size > poolMaxSize || p.bytes+size > poolBytes {
 		return false
 	}
-	p.files = append(p.files, freeFile{name, size})
+	p.files = append(p.files, freeFile{name, size, 0}) // Open syncs the directory
 	p.bytes += size
 	return true
 }
@@ -897,6 +921,10 @@ func (p *freePool) adopt(name string, size int64) bool {
 // after its request has finished.
 type committer struct {
 	syncDir func() error
+	// started counts the commits begun; durable is the last one that
+	// succeeded: what was done before commit n began is durable once
+	// durable >= n.
+	started, durable atomic.Uint64
 	reqs    chan chan error
 	done    chan struct{}
 	once    sync.Once
@@ -926,7 +954,11 @@ func (c *committer) run() {
 				break drain
 			}
 		}
+		gen := c.started.Add(1)
 		err := c.syncDir()
+		if err == nil {
+			c.durable.Store(gen)
+		}
 		for _, r := range batch {
 			r <- err
 		}

@@ -672,8 +672,8 @@ func inode(t *testing.T, path string) uint64 {
 	return fi.Sys().(*syscall.Stat_t).Ino
 }
 
-// The file of a removed entry is written over by the next Store (same
-// inode, shorter content cut to size); big files are not kept; a reopened
+// The file of a removed entry is written over by a later Store, once the
+// removal is durable (same inode, shorter content cut to size); big files are not kept; a reopened
 // spool adopts the pool; a recycled file found after a crash still
 // holding the earlier message is not taken for the new entry.
 func TestRecycledFiles(t *testing.T) {
@@ -689,6 +689,15 @@ func TestRecycledFiles(t *testing.T) {
 	if err := s.Remove(a); err != nil {
 		t.Fatal(err)
 	}
+	// Not before the removal is durable: the first store after it gets a
+	// new file, and its commit makes the removal durable.
+	first, err := s.Store(testEnv(), strings.NewReader("first\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inode(t, filepath.Join(dir, first+msgExt)); got == ino {
+		t.Errorf("a store wrote over a removed entry's file before the removal was durable")
+	}
 	b, err := s.Store(testEnv(), strings.NewReader("short\r\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -697,16 +706,18 @@ func TestRecycledFiles(t *testing.T) {
 		t.Errorf("store created inode %d, want the removed entry's %d", got, ino)
 	}
 	checkBody(t, s, b, "short\r\n")
+	s.Remove(first)
 
 	// Bigger than the pool keeps: unlinked.
 	big, err := s.Store(testEnv(), io.LimitReader(repeatReader('b'), poolMaxSize+1))
 	if err != nil {
 		t.Fatal(err)
 	}
+	before, _ := filepath.Glob(filepath.Join(dir, freePrefix+"*"))
 	s.Remove(big)
 	frees, _ := filepath.Glob(filepath.Join(dir, freePrefix+"*"))
-	if len(frees) != 0 {
-		t.Errorf("pool holds %v after a big entry went", frees)
+	if len(frees) != len(before) {
+		t.Errorf("pool holds %v after a big entry went, %v before", frees, before)
 	}
 
 	// A crash after the rename but before the new bytes reached the disk:
@@ -725,15 +736,40 @@ func TestRecycledFiles(t *testing.T) {
 		t.Errorf("entries after reopen: %v", ids)
 	}
 	frees, _ = filepath.Glob(filepath.Join(dir, freePrefix+"*"))
-	if len(frees) != 1 {
+	if len(frees) != 1 { // b's (c took first's)
 		t.Fatalf("pool after reopen: %v", frees)
 	}
-	ino = inode(t, frees[0])
+	adopted := map[uint64]bool{inode(t, frees[0]): true}
 	d, err := s2.Store(testEnv(), strings.NewReader("after restart\r\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := inode(t, filepath.Join(dir, d+msgExt)); got != ino {
-		t.Errorf("reopened spool created inode %d, want the adopted %d", got, ino)
+	if got := inode(t, filepath.Join(dir, d+msgExt)); !adopted[got] {
+		t.Errorf("reopened spool created inode %d, want an adopted one of %v", got, adopted)
+	}
+}
+
+// An entry with delivery state (acknowledged) whose body no longer matches
+// its checksum is not delivered and not deleted: it is kept aside.
+func TestDamagedAcknowledgedEntryKeptAside(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	id, err := s.Store(testEnv(), strings.NewReader("Subject: x\r\n\r\nthe body\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveState(id, State{Rcpts: []Rcpt{{Addr: "x@example.com", Attempts: 1}, {Addr: "y@example.com", Attempts: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	f, _ := os.OpenFile(filepath.Join(dir, id+msgExt), os.O_WRONLY, 0)
+	f.WriteAt([]byte("YYYY"), 0) // another message's first bytes
+	f.Close()
+	s2 := open(t, dir)
+	if ids, _ := s2.List(); len(ids) != 0 {
+		t.Errorf("damaged entry still listed: %v", ids)
+	}
+	if _, err := os.Stat(filepath.Join(dir, corruptPrefix+id+msgExt)); err != nil {
+		t.Errorf("damaged entry not kept aside: %v", err)
 	}
 }
