@@ -174,6 +174,15 @@ type Delivery struct {
 	// BounceFrom is the From address of bounces; default
 	// MAILER-DAEMON@<smtp.hostname>.
 	BounceFrom string `toml:"bounce_from"`
+	// TLS is STARTTLS towards an smtp:// or lmtp:// downstream, with
+	// Postfix's smtp_tls_security_level names: "none" (default), "may"
+	// (when offered; the certificate is not checked), "encrypt" (required;
+	// not checked), "verify" (required, and the certificate must be valid
+	// for the downstream's host name, against TLSCA or the system's CAs).
+	TLS string `toml:"tls"`
+	// TLSCA is a PEM file of CA certificates for "verify"; empty: the
+	// system's.
+	TLSCA string `toml:"tls_ca"`
 }
 
 func defaultDelivery() Delivery {
@@ -189,6 +198,20 @@ func (d *Delivery) validate(p *problems) {
 	}
 	if d.Timeout <= 0 {
 		p.add("delivery.timeout", "must be positive")
+	}
+	switch d.TLS {
+	case "", "none":
+	case "may", "encrypt", "verify":
+		if err == nil && t.Scheme != "smtp" {
+			p.add("delivery.tls", "STARTTLS applies to smtp:// downstreams, not %s", t.Scheme)
+		}
+	default:
+		p.add("delivery.tls", "must be none, may, encrypt or verify, not %q", d.TLS)
+	}
+	if d.TLSCA != "" {
+		if _, err := os.Stat(d.TLSCA); err != nil {
+			p.add("delivery.tls_ca", "%v", err)
+		}
 	}
 }
 

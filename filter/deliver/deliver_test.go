@@ -1,6 +1,8 @@
 package deliver
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"bytes"
 	"context"
 	"errors"
@@ -24,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tradesift/tradesift/filter/config"
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 	"github.com/tradesift/tradesift/filter/spool"
 )
 
@@ -42,6 +45,8 @@ type testServer struct {
 	rcpt func(to string) error
 	data func(n int) error
 	lmtp func(rcpt string) error
+	// tls, if set before startServer, offers STARTTLS with it.
+	tls *tls.Config
 }
 
 type gotMsg struct {
@@ -49,6 +54,7 @@ type gotMsg struct {
 	opts  smtp.MailOptions
 	rcpts []string
 	data  []byte
+	tls   bool // arrived over TLS
 }
 
 func (s *testServer) messages() []gotMsg {
@@ -58,8 +64,9 @@ func (s *testServer) messages() []gotMsg {
 }
 
 type testSession struct {
-	s   *testServer
-	cur gotMsg
+	s    *testServer
+	conn *smtp.Conn
+	cur  gotMsg
 }
 
 func (ss *testSession) Reset()        { ss.cur = gotMsg{} }
@@ -97,6 +104,7 @@ func (ss *testSession) Data(r io.Reader) error {
 	}
 	m := ss.cur
 	m.data = b
+	_, m.tls = ss.conn.TLSConnectionState()
 	ss.s.msgs = append(ss.s.msgs, m)
 	return nil
 }
@@ -132,10 +140,11 @@ func startServer(t testing.TB, network, addr string, lmtp bool, s *testServer) *
 		t.Fatal(err)
 	}
 	s.addr = l.Addr().String()
-	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		s.sessions.Add(1)
-		return &testSession{s: s}, nil
+		return &testSession{s: s, conn: c}, nil
 	}))
+	s.srv.TLSConfig = s.tls
 	s.srv.Domain = "downstream.test"
 	s.srv.LMTP = lmtp
 	s.srv.EnableSMTPUTF8 = true
@@ -470,7 +479,7 @@ func TestLMTPPerRecipient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := NewCourier(tg, "relay.test", 5*time.Second, false)
+			c, err := NewCourier(tg, CourierOptions{Hostname: "relay.test", Timeout: 5 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -499,7 +508,7 @@ func testMaildir(t *testing.T, syncfs bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCourier(tg, "relay.test", time.Second, syncfs)
+	c, err := NewCourier(tg, CourierOptions{Hostname: "relay.test", Timeout: time.Second, SyncFS: syncfs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -949,5 +958,55 @@ func TestSubjectReplaced(t *testing.T) {
 	want := hdr + strings.Replace(trickyBody, "Subject: =?utf-8?q?Bestellung_f=C3=BCr?= 42\r\n", "", 1)
 	if string(b) != want {
 		t.Errorf("delivered:\n%q\nwant:\n%q", b, want)
+	}
+}
+
+// STARTTLS towards the downstream at each [delivery] tls level, against a
+// server that offers it with a self-signed certificate and one that does
+// not offer it.
+func TestStartTLSLevels(t *testing.T) {
+	certFile, keyFile := mtatest.SelfSigned(t)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, _ := os.ReadFile(certFile)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	withTLS := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{tls: &tls.Config{Certificates: []tls.Certificate{cert}}})
+	plain := startServer(t, "tcp", "127.0.0.1:0", false, &testServer{})
+	for _, tc := range []struct {
+		level   string
+		srv     *testServer
+		roots   *x509.CertPool
+		ok, tls bool
+	}{
+		{"none", withTLS, nil, true, false},
+		{"may", withTLS, nil, true, true},
+		{"may", plain, nil, true, false},
+		{"encrypt", withTLS, nil, true, true},
+		{"encrypt", plain, nil, false, false},
+		{"verify", withTLS, pool, true, true},
+		{"verify", withTLS, nil, false, false}, // self-signed, not in the system's CAs
+	} {
+		tg, _ := config.ParseTarget("smtp://" + tc.srv.addr)
+		c, err := NewCourier(tg, CourierOptions{Hostname: "relay.test", Timeout: 5 * time.Second, StartTLS: tc.level, RootCAs: tc.roots})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(tc.srv.messages())
+		for range 2 { // the second one on a cached connection
+			errs := c.Deliver(context.Background(), "a@example.org", []string{"b@company.test"}, strings.NewReader("Subject: t\r\n\r\nx\r\n"))
+			if (errs[0] == nil) != tc.ok {
+				t.Errorf("%s to %s: %v", tc.level, tc.srv.addr, errs[0])
+			}
+			if errs[0] != nil && IsPermanent(errs[0]) {
+				t.Errorf("%s: a TLS failure is permanent: %v", tc.level, errs[0])
+			}
+		}
+		if msgs := tc.srv.messages(); tc.ok && (len(msgs) != before+2 || msgs[len(msgs)-1].tls != tc.tls) {
+			t.Errorf("%s to %s: %d messages, over TLS %v, want TLS %v", tc.level, tc.srv.addr, len(msgs)-before, len(msgs) > 0 && msgs[len(msgs)-1].tls, tc.tls)
+		}
+		c.(*SMTP).Close()
 	}
 }

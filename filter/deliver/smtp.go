@@ -3,11 +3,14 @@ package deliver
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -27,7 +30,13 @@ type SMTP struct {
 	Addr    string // host:port or socket path
 	LMTP    bool
 	// TLS wraps the connection in TLS from the start (smtps://).
-	TLS       bool
+	TLS bool
+	// StartTLS, on a plain connection: "may" uses STARTTLS when the
+	// downstream offers it, "encrypt" requires it (a downstream without
+	// it is a temporary failure), neither checking the certificate;
+	// "verify" requires it and checks the certificate with TLSConfig;
+	// "" or "none" never uses it.
+	StartTLS  string
 	TLSConfig *tls.Config
 	// Hostname is sent in EHLO/LHLO.
 	Hostname string
@@ -40,9 +49,10 @@ type SMTP struct {
 	MaxIdle     int
 	IdleTimeout time.Duration
 
-	mu     sync.Mutex
-	idle   []*conn
-	closed bool
+	mu         sync.Mutex
+	idle       []*conn
+	closed     bool
+	noStartTLS atomic.Bool // "may" met a downstream without STARTTLS
 }
 
 func (c *SMTP) String() string {
@@ -207,9 +217,25 @@ func (c *SMTP) session(ctx context.Context, fresh bool) (s *conn, reused bool, s
 	// Cancelling ctx (Stop, attempt timeout) unblocks any read or write.
 	stop = context.AfterFunc(ctx, func() { nc.Close() })
 	s = &conn{nc: nc}
-	if c.LMTP {
+	switch {
+	case c.LMTP:
 		s.cl = smtp.NewClientLMTP(nc)
-	} else {
+	case c.wantsStartTLS():
+		// go-smtp's STARTTLS greets with EHLO localhost first; the EHLO
+		// below, over TLS, gives our name.
+		cl, err := smtp.NewClientStartTLS(nc, c.startTLSConfig())
+		if err != nil {
+			stop()
+			nc.Close()
+			// go-smtp's own words when the EHLO reply has no STARTTLS.
+			if c.StartTLS == "may" && strings.Contains(err.Error(), "doesn't support STARTTLS") {
+				c.noStartTLS.Store(true) // not offered: plain from now on
+				return c.session(ctx, true)
+			}
+			return nil, false, nil, c.wrap(fmt.Sprintf("STARTTLS ([delivery] tls = %q)", c.StartTLS), err, false)
+		}
+		s.cl = cl
+	default:
 		s.cl = smtp.NewClient(nc)
 	}
 	s.cl.CommandTimeout = timeout
@@ -224,6 +250,30 @@ func (c *SMTP) session(ctx context.Context, fresh bool) (s *conn, reused bool, s
 		return nil, false, nil, c.wrap("greeting", err, false)
 	}
 	return s, false, stop, nil
+}
+
+
+// wantsStartTLS tells whether a new plain connection is upgraded.
+func (c *SMTP) wantsStartTLS() bool {
+	switch c.StartTLS {
+	case "may":
+		return !c.noStartTLS.Load()
+	case "encrypt", "verify":
+		return true
+	}
+	return false
+}
+
+func (c *SMTP) startTLSConfig() *tls.Config {
+	if c.StartTLS == "verify" {
+		if c.TLSConfig != nil {
+			return c.TLSConfig
+		}
+		host, _, _ := net.SplitHostPort(c.Addr)
+		return &tls.Config{ServerName: host}
+	}
+	// may, encrypt: encrypted but unauthenticated, as Postfix's levels.
+	return &tls.Config{InsecureSkipVerify: true}
 }
 
 func (c *SMTP) timeout() time.Duration {
@@ -366,16 +416,36 @@ func isASCII(s string) bool {
 
 // NewCourier returns the courier for a configured downstream: smtp://,
 // smtps://, lmtp://, lmtp:unix: or maildir:.
-func NewCourier(t config.Target, hostname string, timeout time.Duration, syncfs bool) (Courier, error) {
+func NewCourier(t config.Target, o CourierOptions) (Courier, error) {
 	switch t.Scheme {
 	case "smtp", "lmtp":
 		network := t.Network
 		if network == "" {
 			network = "tcp"
 		}
-		return &SMTP{Network: network, Addr: t.Address, LMTP: t.Scheme == "lmtp", TLS: t.TLS, Hostname: hostname, Timeout: timeout, MaxIdle: 32}, nil
+		c := &SMTP{Network: network, Addr: t.Address, LMTP: t.Scheme == "lmtp", TLS: t.TLS, Hostname: o.Hostname, Timeout: o.Timeout, MaxIdle: 32}
+		if !t.TLS && network == "tcp" {
+			c.StartTLS = o.StartTLS
+		}
+		if o.StartTLS == "verify" || t.TLS {
+			host, _, _ := net.SplitHostPort(t.Address)
+			c.TLSConfig = &tls.Config{ServerName: host, RootCAs: o.RootCAs}
+		}
+		return c, nil
 	case "maildir":
-		return NewMaildir(t.Address, hostname, syncfs), nil
+		return NewMaildir(t.Address, o.Hostname, o.SyncFS), nil
 	}
 	return nil, fmt.Errorf("deliver: no courier for %q targets", t.Scheme)
+}
+
+// CourierOptions are the settings NewCourier passes on.
+type CourierOptions struct {
+	Hostname string        // ours, in EHLO and Maildir file names
+	Timeout  time.Duration // of one attempt
+	SyncFS   bool          // Maildir: shared syncfs calls (see NewMaildir)
+	// StartTLS is the TLS level towards an smtp:// or lmtp:// (tcp)
+	// downstream: "", "none", "may", "encrypt" or "verify" (see SMTP).
+	StartTLS string
+	// RootCAs verify the downstream's certificate; nil: the system's.
+	RootCAs *x509.CertPool
 }

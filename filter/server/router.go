@@ -37,7 +37,7 @@ func newDraftRouter(cfg *config.Config) (*draft.Router, map[string]deliver.Couri
 			// Maildir++ Drafts folder, flagged \Draft.
 			return maildirFor(t), nil
 		}
-		return deliver.NewCourier(t, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D(), cfg.Queue.Sync == "syncfs")
+		return newCourier(cfg, t)
 	})
 	if err != nil {
 		return nil, nil, err

@@ -11,6 +11,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -127,7 +128,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Daemon, 
 	d.pipe.Store(p)
 
 	target, _ := config.ParseTarget(cfg.Delivery.Downstream) // checked by config
-	courier, err := deliver.NewCourier(target, cfg.SMTP.Hostname, cfg.Delivery.Timeout.D(), cfg.Queue.Sync == "syncfs")
+	courier, err := newCourier(cfg, target)
 	if err != nil {
 		return nil, fmt.Errorf("delivery.downstream: %w", err)
 	}
@@ -223,6 +224,28 @@ func filterWorkers(n int) int {
 		return n
 	}
 	return max(1, runtime.GOMAXPROCS(0)/2)
+}
+
+// newCourier builds the courier of a delivery target with the settings of
+// [delivery] and [queue] sync.
+func newCourier(cfg *config.Config, t config.Target) (deliver.Courier, error) {
+	o := deliver.CourierOptions{
+		Hostname: cfg.SMTP.Hostname,
+		Timeout:  cfg.Delivery.Timeout.D(),
+		SyncFS:   cfg.Queue.Sync == "syncfs",
+		StartTLS: cfg.Delivery.TLS,
+	}
+	if cfg.Delivery.TLSCA != "" {
+		pem, err := os.ReadFile(cfg.Delivery.TLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("delivery.tls_ca: %w", err)
+		}
+		o.RootCAs = x509.NewCertPool()
+		if !o.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("delivery.tls_ca: no PEM certificate in %s", cfg.Delivery.TLSCA)
+		}
+	}
+	return deliver.NewCourier(t, o)
 }
 
 func authservID(cfg *config.Config) string {
