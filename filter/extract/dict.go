@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tradesift/tradesift/filter/internal/bytetrie"
 	"github.com/tradesift/tradesift/filter/internal/lcase"
 )
 
@@ -69,23 +70,9 @@ type match struct {
 // Korean and Arabic words match anywhere.
 type dict struct {
 	words   map[string][]entry
-	root    [256]int32
-	dense1  []*[256]int32 // indexed by node, nil for nodes deeper than two
-	nodes   []acNode
-	edges   []acEdge
-	entries [][]entry // per pattern index
+	trie    bytetrie.Trie // of keys
+	entries [][]entry     // by key index
 	keys    []string
-}
-
-type acNode struct {
-	edgeStart, edgeEnd int32
-	out                int32 // pattern index ending here, or -1
-	depth              int32
-}
-
-type acEdge struct {
-	b  byte
-	to int32
 }
 
 func newDict() *dict { return &dict{words: map[string][]entry{}} }
@@ -137,91 +124,11 @@ func (d *dict) build() {
 		d.keys = append(d.keys, k)
 	}
 	sort.Strings(d.keys)
-	type bnode struct {
-		next  map[byte]int32
-		out   int32
-		depth int32
-	}
-	bn := []bnode{{next: map[byte]int32{}, out: -1}}
 	d.entries = make([][]entry, len(d.keys))
-	for pi, k := range d.keys {
-		d.entries[pi] = d.words[k]
-		n := int32(0)
-		for i := 0; i < len(k); i++ {
-			c := k[i]
-			nx, ok := bn[n].next[c]
-			if !ok {
-				nx = int32(len(bn))
-				bn = append(bn, bnode{next: map[byte]int32{}, out: -1, depth: bn[n].depth + 1})
-				bn[n].next[c] = nx
-			}
-			n = nx
-		}
-		bn[n].out = int32(pi)
+	for i, k := range d.keys {
+		d.entries[i] = d.words[k]
 	}
-	d.nodes = make([]acNode, len(bn))
-	d.edges = d.edges[:0]
-	for i := range bn {
-		keys := make([]int, 0, len(bn[i].next))
-		for c := range bn[i].next {
-			keys = append(keys, int(c))
-		}
-		sort.Ints(keys)
-		d.nodes[i].edgeStart = int32(len(d.edges))
-		for _, c := range keys {
-			d.edges = append(d.edges, acEdge{byte(c), bn[i].next[byte(c)]})
-		}
-		d.nodes[i].edgeEnd = int32(len(d.edges))
-		d.nodes[i].out = bn[i].out
-		d.nodes[i].depth = bn[i].depth
-	}
-	for c := 0; c < 256; c++ {
-		d.root[c] = 0
-	}
-	// Dense transition tables for the nodes one and two bytes below the
-	// root, which most bytes of a text pass through.
-	d.dense1 = make([]*[256]int32, len(d.nodes))
-	table := func(n int32) {
-		tab := new([256]int32)
-		for i := range tab {
-			tab[i] = -1
-		}
-		for _, e2 := range d.edges[d.nodes[n].edgeStart:d.nodes[n].edgeEnd] {
-			tab[e2.b] = e2.to
-		}
-		d.dense1[n] = tab
-	}
-	for _, e := range d.edges[d.nodes[0].edgeStart:d.nodes[0].edgeEnd] {
-		table(e.to)
-		for _, e2 := range d.edges[d.nodes[e.to].edgeStart:d.nodes[e.to].edgeEnd] {
-			table(e2.to)
-		}
-	}
-	for _, e := range d.edges[d.nodes[0].edgeStart:d.nodes[0].edgeEnd] {
-		d.root[e.b] = e.to
-	}
-}
-
-func (d *dict) child(n int32, b byte) int32 {
-	if n == 0 {
-		if t := d.root[b]; t != 0 {
-			return t
-		}
-		return -1
-	}
-	if tab := d.dense1[n]; tab != nil {
-		return tab[b]
-	}
-	es := d.edges[d.nodes[n].edgeStart:d.nodes[n].edgeEnd]
-	for i := range es {
-		if es[i].b == b {
-			return es[i].to
-		}
-		if es[i].b > b {
-			break
-		}
-	}
-	return -1
+	d.trie = bytetrie.Build(d.keys)
 }
 
 // scan appends to ms every word found in the lower-cased text s, ordered by
@@ -236,7 +143,7 @@ func (d *dict) scan(s string, ms []match) []match {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			word := asciiWord[c]
-			if !(word && inWord && !(digit && c > '9')) && d.root[c] != 0 {
+			if !(word && inWord && !(digit && c > '9')) && d.trie.Starts(c) {
 				ms = d.walk(s, i, ms)
 			}
 			inWord = word
@@ -246,7 +153,7 @@ func (d *dict) scan(s string, ms []match) []match {
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		word := isWordRune(r) && needsBoundary(r)
-		if !(word && inWord) && d.root[c] != 0 {
+		if !(word && inWord) && d.trie.Starts(c) {
 			ms = d.walk(s, i, ms)
 		}
 		inWord = word
@@ -268,11 +175,11 @@ var asciiWord = func() (t [utf8.RuneSelf]bool) {
 func (d *dict) walk(s string, start int, ms []match) []match {
 	node := int32(0)
 	for j := start; j < len(s); j++ {
-		node = d.child(node, s[j])
+		node = d.trie.Child(node, s[j])
 		if node < 0 {
 			break
 		}
-		if out := d.nodes[node].out; out >= 0 {
+		if out := d.trie.Key(node); out >= 0 {
 			es := d.entries[out]
 			for k := range es {
 				e := &es[k]

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/tradesift/tradesift/filter/internal/bytetrie"
 	"github.com/tradesift/tradesift/filter/internal/lcase"
 )
 
@@ -322,109 +323,28 @@ type indexed struct {
 	group int
 }
 
-// trie is a byte trie of cue words. Node 0 is the root; a node's edges
-// are sorted by byte, the root's are also a table.
+// trie is a byte trie of cue words with, for each word, its matchers.
 type trie struct {
-	root [256]int32 // child of the root by byte, 0 for none
-	// dense holds, for the nodes one and two bytes deep, their children
-	// by byte (-1 for none): most walks end within three steps.
-	dense []*[256]int32
-	nodes []trieNode
-	edges []trieEdge
-	outs  [][]indexed // by node: the words ending there
-}
-
-type trieNode struct {
-	edgeStart, edgeEnd int32
-	out                int32 // index into outs, or -1
-}
-
-type trieEdge struct {
-	b  byte
-	to int32
+	bytetrie.Trie
+	outs [][]indexed // by key index: the matchers of the word
 }
 
 // buildTrie makes the trie of the words of the given matchers.
 func buildTrie(words []indexed) trie {
-	// Build with maps, then flatten into sorted edge lists.
-	type bnode struct {
-		kids map[byte]int
-		out  []indexed
-	}
-	bn := []*bnode{{kids: map[byte]int{}}}
+	byWord := map[string][]indexed{} // in the order given
 	for _, w := range words {
-		n := 0
-		for k := 0; k < len(w.m.word); k++ {
-			c := w.m.word[k]
-			next, ok := bn[n].kids[c]
-			if !ok {
-				next = len(bn)
-				bn = append(bn, &bnode{kids: map[byte]int{}})
-				bn[n].kids[c] = next
-			}
-			n = next
-		}
-		bn[n].out = append(bn[n].out, w)
+		byWord[w.m.word] = append(byWord[w.m.word], w)
 	}
-	t := trie{nodes: make([]trieNode, len(bn))}
-	for i, b := range bn {
-		keys := make([]int, 0, len(b.kids))
-		for c := range b.kids {
-			keys = append(keys, int(c))
-		}
-		sort.Ints(keys)
-		t.nodes[i].edgeStart = int32(len(t.edges))
-		for _, c := range keys {
-			t.edges = append(t.edges, trieEdge{b: byte(c), to: int32(b.kids[byte(c)])})
-		}
-		t.nodes[i].edgeEnd = int32(len(t.edges))
-		t.nodes[i].out = -1
-		if len(b.out) > 0 {
-			t.nodes[i].out = int32(len(t.outs))
-			t.outs = append(t.outs, b.out)
-		}
+	keys := make([]string, 0, len(byWord))
+	for w := range byWord {
+		keys = append(keys, w)
 	}
-	t.dense = make([]*[256]int32, len(t.nodes))
-	table := func(n int) {
-		tab := new([256]int32)
-		for k := range tab {
-			tab[k] = -1
-		}
-		for c, to := range bn[n].kids {
-			tab[c] = int32(to)
-		}
-		t.dense[n] = tab
-	}
-	for c, to := range bn[0].kids {
-		t.root[c] = int32(to)
-		table(to)
-		for _, to2 := range bn[to].kids {
-			table(to2)
-		}
+	sort.Strings(keys)
+	t := trie{Trie: bytetrie.Build(keys), outs: make([][]indexed, len(keys))}
+	for i, w := range keys {
+		t.outs[i] = byWord[w]
 	}
 	return t
-}
-
-func (t *trie) child(n int32, b byte) int32 {
-	if n == 0 {
-		if c := t.root[b]; c != 0 {
-			return c
-		}
-		return -1
-	}
-	if tab := t.dense[n]; tab != nil {
-		return tab[b]
-	}
-	es := t.edges[t.nodes[n].edgeStart:t.nodes[n].edgeEnd]
-	for i := range es {
-		if es[i].b == b {
-			return es[i].to
-		}
-		if es[i].b > b {
-			break
-		}
-	}
-	return -1
 }
 
 func buildIndex(ms [][]matcher) *cueIndex {
@@ -454,7 +374,7 @@ func (ix *cueIndex) scan(text string, fired []bool) {
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c < utf8.RuneSelf {
-			if !prevWord && ix.bnd.root[c] != 0 {
+			if !prevWord && ix.bnd.Starts(c) {
 				ix.walk(text, i, fired)
 			}
 			if ix.freeBit[c/64]&(1<<(c%64)) != 0 {
@@ -467,7 +387,7 @@ func (ix *cueIndex) scan(text string, fired []bool) {
 			continue
 		}
 		r, sz := utf8.DecodeRuneInString(text[i:])
-		if !prevWord && ix.bnd.root[c] != 0 {
+		if !prevWord && ix.bnd.Starts(c) {
 			ix.walk(text, i, fired)
 		}
 		if r >= 0x10000 || ix.freeBit[r/64]&(1<<(r%64)) != 0 {
@@ -486,10 +406,10 @@ func (ix *cueIndex) walk(text string, i int, fired []bool) {
 	t := &ix.bnd
 	n := int32(0)
 	for j := i; j < len(text); j++ {
-		if n = t.child(n, text[j]); n < 0 {
+		if n = t.Child(n, text[j]); n < 0 {
 			return
 		}
-		if out := t.nodes[n].out; out >= 0 {
+		if out := t.Key(n); out >= 0 {
 			ix.try(text, i, t.outs[out], fired)
 		}
 	}
