@@ -101,16 +101,20 @@ func benchN(def int) int {
 	return def
 }
 
-// startBenchTradesift runs tradesift relaying to sink; with auth, DKIM,
-// SPF and DMARC are checked against a local dnsmasq (empty zone: every
-// lookup answered NXDOMAIN at once).
-func startBenchTradesift(tb testing.TB, sink *mtatest.Sink, auth bool) *mtatest.Tradesift {
+// benchConfig relays to sink; with auth, DKIM, SPF and DMARC are checked
+// against a local dnsmasq (empty zone: every lookup answered NXDOMAIN at
+// once).
+func benchConfig(tb testing.TB, sink *mtatest.Sink, auth bool) relayConfig {
 	c := relayConfig{Downstream: "smtp://" + sink.Addr, Auth: auth}
 	if auth {
-		dns := dnstest.StartDNSMasq(tb, dnstest.Zone{})
-		c.Resolver = dns.Addr
+		c.Resolver = dnstest.StartDNSMasq(tb, dnstest.Zone{}).Addr
 	}
-	return startRelay(tb, c)
+	return c
+}
+
+// startBenchTradesift runs tradesift with benchConfig.
+func startBenchTradesift(tb testing.TB, sink *mtatest.Sink, auth bool) *mtatest.Tradesift {
+	return startRelay(tb, benchConfig(tb, sink, auth))
 }
 
 // TestRelayBenchmark (TRADESIFT_BENCH=1) runs the benchmark and
@@ -148,75 +152,33 @@ func TestRelayBenchmark(t *testing.T) {
 	results = append(results, runLoad(t, "postfix", pf.Addr, sink, msgs, benchSessions))
 	pf.Stop()
 
-	settle(t)
+	// The default configuration, with a profile if asked for.
+	c := benchConfig(t, sink, false)
 	prof := os.Getenv("TRADESIFT_BENCH_PROFILE")
-	c := relayConfig{Downstream: "smtp://" + sink.Addr}
 	if prof != "" {
 		c.Metrics, c.Pprof = mtatest.FreeAddr(t), true
 	}
-	ts := startRelay(t, c)
-	runLoad(t, "tradesift warm-up", ts.Addr, sink, warm, benchSessions)
-	profDone := make(chan struct{})
-	if prof != "" {
-		go func() {
-			defer close(profDone)
-			saveProfile(t, "http://"+c.Metrics+"/debug/pprof/profile?seconds=8", prof)
-		}()
-	} else {
-		close(profDone)
-	}
-	cpu0 := ts.CPUTime()
-	r := runLoad(t, "tradesift", ts.Addr, sink, msgs, benchSessions)
-	r.CPU = ts.CPUTime() - cpu0
-	<-profDone
-	if prof != "" {
-		saveProfile(t, "http://"+c.Metrics+"/debug/pprof/allocs", prof+".allocs")
-	}
-	r.PeakRSS = ts.PeakRSS()
-	results = append(results, r)
-	ts.Stop()
+	results = append(results, measureTradesift(t, "tradesift", c, sink, warm, msgs, prof))
 
 	if os.Getenv("TRADESIFT_BENCH_AUTH") != "0" {
-		settle(t)
-		ts := startBenchTradesift(t, sink, true)
-		runLoad(t, "tradesift+auth warm-up", ts.Addr, sink, warm, benchSessions)
-		cpu0 := ts.CPUTime()
-		r := runLoad(t, "tradesift auth on", ts.Addr, sink, msgs, benchSessions)
-		r.CPU = ts.CPUTime() - cpu0
-		r.PeakRSS = ts.PeakRSS()
-		results = append(results, r)
-		ts.Stop()
+		results = append(results, measureTradesift(t, "tradesift auth on", benchConfig(t, sink, true), sink, warm, msgs, ""))
 	}
 
 	if os.Getenv("TRADESIFT_BENCH_FSYNC") == "1" {
-		settle(t)
 		// The other durability mode: an fsync per file, directory fsyncs
 		// shared, instead of one syncfs per batch.
-		ts := startRelay(t, relayConfig{Downstream: "smtp://" + sink.Addr, Sync: "fsync"})
-		runLoad(t, "tradesift fsync warm-up", ts.Addr, sink, warm, benchSessions)
-		cpu0 := ts.CPUTime()
-		r := runLoad(t, "tradesift sync=fsync", ts.Addr, sink, msgs, benchSessions)
-		r.CPU = ts.CPUTime() - cpu0
-		r.PeakRSS = ts.PeakRSS()
-		results = append(results, r)
-		ts.Stop()
+		c := relayConfig{Downstream: "smtp://" + sink.Addr, Sync: "fsync"}
+		results = append(results, measureTradesift(t, "tradesift sync=fsync", c, sink, warm, msgs, ""))
 	}
 
 	if os.Getenv("TRADESIFT_BENCH_SHM") == "1" {
 		// Diagnostic, not durable: the spool on /dev/shm, where fsync
 		// costs nothing, shows how much of the time is spent in fsync.
-		settle(t)
 		dir, err := os.MkdirTemp("/dev/shm", "tradesift-bench-")
 		if err == nil {
 			defer os.RemoveAll(dir)
-			ts := startRelay(t, relayConfig{Downstream: "smtp://" + sink.Addr, QueueDir: dir})
-			runLoad(t, "tradesift shm warm-up", ts.Addr, sink, warm, benchSessions)
-			cpu0 := ts.CPUTime()
-			r := runLoad(t, "tradesift spool shm", ts.Addr, sink, msgs, benchSessions)
-			r.CPU = ts.CPUTime() - cpu0
-			r.PeakRSS = ts.PeakRSS()
-			results = append(results, r)
-			ts.Stop()
+			c := relayConfig{Downstream: "smtp://" + sink.Addr, QueueDir: dir}
+			results = append(results, measureTradesift(t, "tradesift spool shm", c, sink, warm, msgs, ""))
 		}
 	}
 
@@ -243,6 +205,35 @@ func TestRelayBenchmark(t *testing.T) {
 	b.WriteString(bigMessageRSS(t, sink))
 	t.Log(b.String())
 	fmt.Print(b.String())
+}
+
+// measureTradesift lets the file system settle, starts tradesift with c,
+// warms it up and measures one load run, with the relay's CPU time and
+// peak RSS; with prof, it saves an 8 s CPU profile taken during the run
+// to prof and the allocations to prof.allocs (c must serve pprof).
+func measureTradesift(t *testing.T, name string, c relayConfig, sink *mtatest.Sink, warm, msgs [][]byte, prof string) benchResult {
+	settle(t)
+	ts := startRelay(t, c)
+	defer ts.Stop()
+	runLoad(t, name+" warm-up", ts.Addr, sink, warm, benchSessions)
+	profDone := make(chan struct{})
+	if prof != "" {
+		go func() {
+			defer close(profDone)
+			saveProfile(t, "http://"+c.Metrics+"/debug/pprof/profile?seconds=8", prof)
+		}()
+	} else {
+		close(profDone)
+	}
+	cpu0 := ts.CPUTime()
+	r := runLoad(t, name, ts.Addr, sink, msgs, benchSessions)
+	r.CPU = ts.CPUTime() - cpu0
+	<-profDone
+	if prof != "" {
+		saveProfile(t, "http://"+c.Metrics+"/debug/pprof/allocs", prof+".allocs")
+	}
+	r.PeakRSS = ts.PeakRSS()
+	return r
 }
 
 // saveProfile fetches a CPU profile from the relay's pprof endpoint into
