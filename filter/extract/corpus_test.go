@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,19 +27,6 @@ func exampleExtractor(t testing.TB) *Extractor {
 	return x
 }
 
-type corpusLabel struct {
-	File      string `json:"file"`
-	BuyerType string `json:"buyer_type"`
-	Fields    struct {
-		Models   []string `json:"models"`
-		Quantity *int     `json:"quantity"`
-		Incoterm *string  `json:"incoterm"`
-		Company  *string  `json:"company"`
-		Country  *string  `json:"country"`
-		Language string   `json:"language"`
-	} `json:"fields"`
-}
-
 func corpusDir(t testing.TB) string {
 	dir := filepath.Join(mtatest.RepoRoot(t), "..", "shared", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "labels.json")); err != nil {
@@ -49,17 +35,9 @@ func corpusDir(t testing.TB) string {
 	return dir
 }
 
-func loadCorpus(t testing.TB) (string, []corpusLabel) {
+func loadCorpus(t testing.TB) (string, []mtatest.Label) {
 	dir := corpusDir(t)
-	b, err := os.ReadFile(filepath.Join(dir, "labels.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var labels []corpusLabel
-	if err := json.Unmarshal(b, &labels); err != nil {
-		t.Fatal(err)
-	}
-	return dir, labels
+	return dir, mtatest.LoadLabels(t, dir)
 }
 
 func parseFile(t testing.TB, path string) *decode.Message {

@@ -1,10 +1,8 @@
 package judge
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -32,36 +30,10 @@ func testJudge(t testing.TB) (*Judge, *config.Config) {
 	return j, cfg
 }
 
-// label is one entry of corpus/labels.json.
-type label struct {
-	File      string `json:"file"`
-	BuyerType string `json:"buyer_type"`
-	Grade     string `json:"grade"`
-	ReplyPlan string `json:"reply_plan"`
-	ProbeKind string `json:"probe_kind"`
-	Rep       string `json:"rep"`
-	Fields    struct {
-		Models   []string `json:"models"`
-		Quantity *int     `json:"quantity"`
-		Incoterm *string  `json:"incoterm"`
-		Company  *string  `json:"company"`
-		Country  *string  `json:"country"`
-		Language *string  `json:"language"`
-	} `json:"fields"`
-	Why string `json:"why"`
-}
+// label is one entry of a labels.json.
+type label = mtatest.Label
 
-func loadLabels(t testing.TB, dir string) []label {
-	data, err := os.ReadFile(filepath.Join(dir, "labels.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ls []label
-	if err := json.Unmarshal(data, &ls); err != nil {
-		t.Fatal(err)
-	}
-	return ls
-}
+func loadLabels(t testing.TB, dir string) []label { return mtatest.LoadLabels(t, dir) }
 
 // authFromHeader stands in for filter/auth (which needs DNS): the
 // corpus messages carry the receiving MX's Authentication-Results.

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -60,39 +59,11 @@ func TestHeldOut3(t *testing.T) {
 	evalSet(t, filepath.Join(mtatest.RepoRoot(t), "filter/pipeline/testdata/heldout3"), heldOutFloors)
 }
 
-type heldOutLabel struct {
-	File      string `json:"file"`
-	BuyerType string `json:"buyer_type"`
-	Grade     string `json:"grade"`
-	ReplyPlan string `json:"reply_plan"`
-	ProbeKind string `json:"probe_kind"`
-	Rep       string `json:"rep"`
-	Fields    struct {
-		Models   []string `json:"models"`
-		Quantity *int     `json:"quantity"`
-		Incoterm *string  `json:"incoterm"`
-		Company  *string  `json:"company"`
-		Country  *string  `json:"country"`
-		Language string   `json:"language"`
-	} `json:"fields"`
-	Why string `json:"why"`
-}
-
 var heldOutTypes = []string{"sourcing", "market-entry", "info-gathering", "sample-seeking", "intel-probe", "none"}
 
 func evalSet(t *testing.T, dir string, floors evalFloors) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "labels.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var labels []heldOutLabel
-	if err := json.Unmarshal(raw, &labels); err != nil {
-		t.Fatal(err)
-	}
-	if len(labels) == 0 {
-		t.Fatal("no labels")
-	}
+	labels := mtatest.LoadLabels(t, dir)
 	p := newTestPipeline(t, nil)
 
 	confusion := map[string]map[string]int{} // want -> got -> n
