@@ -1,10 +1,10 @@
 package deliver
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -862,7 +862,7 @@ func TestLargeMessageStreams(t *testing.T) {
 	root := t.TempDir()
 	q, sp := testQueue(t, t.TempDir(), &Maildir{Root: root, Hostname: "relay.test"}, Options{})
 	const size = 25 << 20
-	body := io.MultiReader(strings.NewReader("Subject: big\r\n\r\n"), io.LimitReader(repeatByte('x'), size))
+	body := io.MultiReader(strings.NewReader("Subject: big\r\n\r\n"), io.LimitReader(mtatest.Repeat('x'), size))
 	id, err := sp.Store(spool.Envelope{From: "a@example.org", Rcpts: []string{"big@company.test"}}, body)
 	if err != nil {
 		t.Fatal(err)
@@ -885,24 +885,11 @@ func TestLargeMessageStreams(t *testing.T) {
 	}
 }
 
-type repeatByte byte
-
-func (r repeatByte) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(r)
-	}
-	return len(p), nil
-}
-
 // A full disk under the Maildir root is a temporary failure.
 func TestMaildirDiskFull(t *testing.T) {
-	root := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", root).CombinedOutput(); err != nil {
-		requireTool(t, fmt.Sprintf("mounting a tmpfs is not permitted here: %v %s", err, bytes.TrimSpace(out)))
-	}
-	t.Cleanup(func() { exec.Command("umount", root).Run() })
+	root := mtatest.Tmpfs(t, "64k")
 	m := &Maildir{Root: root, Hostname: "relay.test"}
-	errs := m.Deliver(context.Background(), "a@example.org", []string{"a@company.test", "b@company.test"}, io.LimitReader(repeatByte('x'), 1<<20))
+	errs := m.Deliver(context.Background(), "a@example.org", []string{"a@company.test", "b@company.test"}, io.LimitReader(mtatest.Repeat('x'), 1<<20))
 	if errs[0] == nil || IsPermanent(errs[0]) || errs[1] == nil || !errors.Is(errs[0], syscall.ENOSPC) {
 		t.Fatalf("errors %v", errs)
 	}

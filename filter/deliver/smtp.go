@@ -252,7 +252,6 @@ func (c *SMTP) session(ctx context.Context, fresh bool) (s *conn, reused bool, s
 	return s, false, stop, nil
 }
 
-
 // wantsStartTLS tells whether a new plain connection is upgraded.
 func (c *SMTP) wantsStartTLS() bool {
 	switch c.StartTLS {

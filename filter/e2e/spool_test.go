@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -20,22 +19,7 @@ import (
 func mountTmpfs(t *testing.T, size string) string {
 	t.Helper()
 	mtatest.RequireRoot(t, "mounting a tmpfs for the full-spool test")
-	dir := t.TempDir()
-	spool := filepath.Join(dir, "spool")
-	os.Mkdir(spool, 0o755)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", spool).CombinedOutput(); err != nil {
-		t.Skipf("mount -t tmpfs not permitted here: %v %s", err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() {
-		for try := 0; try < 20; try++ {
-			if exec.Command("umount", spool).Run() == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		exec.Command("umount", "-l", spool).Run()
-	})
-	return spool
+	return mtatest.Tmpfs(t, size)
 }
 
 // fill writes a file until the file system says ENOSPC.

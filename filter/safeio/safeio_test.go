@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 )
 
 // faultFS fails the named step; everything else goes to the real OS.
@@ -140,7 +142,7 @@ func TestWriteFileFaults(t *testing.T) {
 // A real full file system: a 64 KiB tmpfs (needs root and mount
 // permission; skipped otherwise).
 func TestWriteFileDiskFull(t *testing.T) {
-	dir := tinyTmpfs(t, "64k")
+	dir := mtatest.Tmpfs(t, "64k")
 	data := bytes.Repeat([]byte("x"), 256<<10)
 	err := WriteFile(dir, "big", data)
 	if !errors.Is(err, syscall.ENOSPC) {
@@ -151,7 +153,7 @@ func TestWriteFileDiskFull(t *testing.T) {
 
 // A read-only file system: even root cannot write there.
 func TestWriteFileReadOnly(t *testing.T) {
-	dir := tinyTmpfs(t, "64k")
+	dir := mtatest.Tmpfs(t, "64k")
 	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
 		t.Skipf("remount read-only not permitted: %v %s", err, out)
 	}
@@ -159,19 +161,6 @@ func TestWriteFileReadOnly(t *testing.T) {
 	if !errors.Is(err, syscall.EROFS) {
 		t.Fatalf("error %v, want EROFS", err)
 	}
-}
-
-func tinyTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		if os.Getenv("TRADESIFT_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("mount tmpfs: %v %s", err, out)
-		}
-		t.Skipf("mounting a tmpfs is not permitted here: %v %s", err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
-	return dir
 }
 
 func assertOnly(t *testing.T, dir string, names ...string) {

@@ -925,9 +925,9 @@ type committer struct {
 	// succeeded: what was done before commit n began is durable once
 	// durable >= n.
 	started, durable atomic.Uint64
-	reqs    chan chan error
-	done    chan struct{}
-	once    sync.Once
+	reqs             chan chan error
+	done             chan struct{}
+	once             sync.Once
 }
 
 func newCommitter(syncDir func() error) *committer {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tradesift/tradesift/filter/internal/mtatest"
 	"github.com/tradesift/tradesift/filter/safeio"
 )
 
@@ -349,7 +350,7 @@ func TestStoreFailuresLeaveNothing(t *testing.T) {
 
 // A real full disk: Store fails with a disk-full error, nothing is left.
 func TestStoreDiskFull(t *testing.T) {
-	dir := tinyTmpfs(t, "64k")
+	dir := mtatest.Tmpfs(t, "64k")
 	s := open(t, dir)
 	_, err := s.Store(testEnv(), bytes.NewReader(bytes.Repeat([]byte("x"), 256<<10)))
 	if !IsDiskFull(err) {
@@ -365,7 +366,7 @@ func TestStoreDiskFull(t *testing.T) {
 
 // A spool on a read-only file system (chmod does not stop root).
 func TestStoreReadOnly(t *testing.T) {
-	dir := tinyTmpfs(t, "64k")
+	dir := mtatest.Tmpfs(t, "64k")
 	s := open(t, dir)
 	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
 		t.Skipf("remount read-only not permitted: %v %s", err, out)
@@ -385,7 +386,7 @@ func TestStoreStreams(t *testing.T) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	id, err := s.Store(testEnv(), io.LimitReader(repeatReader('x'), size))
+	id, err := s.Store(testEnv(), io.LimitReader(mtatest.Repeat('x'), size))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,15 +399,6 @@ func TestStoreStreams(t *testing.T) {
 	if e, _ := s.Load(id); e.Size != size {
 		t.Errorf("size %d", e.Size)
 	}
-}
-
-type repeatReader byte
-
-func (r repeatReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(r)
-	}
-	return len(p), nil
 }
 
 // Crash: a child process stores messages in a loop, removes every other
@@ -543,19 +535,6 @@ func benchmarkStore(b *testing.B, o Options) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
-}
-
-func tinyTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		if os.Getenv("TRADESIFT_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("mount tmpfs: %v %s", err, out)
-		}
-		t.Skipf("mounting a tmpfs is not permitted here: %v %s", err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
-	return dir
 }
 
 // What a crash before a commit may leave in the mutable files is read as
@@ -709,7 +688,7 @@ func TestRecycledFiles(t *testing.T) {
 	s.Remove(first)
 
 	// Bigger than the pool keeps: unlinked.
-	big, err := s.Store(testEnv(), io.LimitReader(repeatReader('b'), poolMaxSize+1))
+	big, err := s.Store(testEnv(), io.LimitReader(mtatest.Repeat('b'), poolMaxSize+1))
 	if err != nil {
 		t.Fatal(err)
 	}
