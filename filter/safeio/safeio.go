@@ -110,6 +110,22 @@ type Group struct {
 	started uint64 // calls of Fn started
 	done    uint64 // the last one finished
 	err     error  // its result
+	durable uint64 // the last one that succeeded
+}
+
+// Next is the call of Fn that will make durable what is done now: what
+// was done before it started is durable once Durable() >= Next().
+func (g *Group) Next() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.started + 1
+}
+
+// Durable is the last call of Fn that succeeded.
+func (g *Group) Durable() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.durable
 }
 
 // Sync waits for a call of Fn that started after it was called and
@@ -130,13 +146,26 @@ func (g *Group) Sync() error {
 		g.started++
 		gen := g.started
 		g.mu.Unlock()
-		err := g.Fn()
+		err := g.call()
 		g.mu.Lock()
 		g.running = false
 		g.done, g.err = gen, err
+		if err == nil {
+			g.durable = gen
+		}
 		g.cond.Broadcast()
 	}
 	return g.err
+}
+
+// call runs Fn; a panic in it is an error, so that the group stays usable.
+func (g *Group) call() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("safeio: durability call panicked: %v", p)
+		}
+	}()
+	return g.Fn()
 }
 
 // DirSyncer shares directory fsyncs between concurrent writers, one

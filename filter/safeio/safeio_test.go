@@ -7,8 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tradesift/tradesift/filter/internal/mtatest"
 )
@@ -193,5 +196,50 @@ func TestNoSyncThenSyncFS(t *testing.T) {
 	assertOnly(t, dir, "a", "b")
 	if err := SyncFS(filepath.Join(dir, "missing")); err == nil {
 		t.Error("SyncFS of a missing directory succeeded")
+	}
+}
+
+// Group: concurrent callers share calls, each returns after a call that
+// started after it asked; Durable reaches Next; a failing or panicking
+// call is reported and the group goes on.
+func TestGroup(t *testing.T) {
+	var calls atomic.Int32
+	fail := atomic.Bool{}
+	g := &Group{Fn: func() error {
+		calls.Add(1)
+		time.Sleep(2 * time.Millisecond)
+		if fail.Load() {
+			panic("disk on fire")
+		}
+		return nil
+	}}
+	next := g.Next()
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if err := g.Sync(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := calls.Load(); n < 1 || n > 50 {
+		t.Errorf("%d calls for 50 callers", n)
+	}
+	t.Logf("%d calls for 50 callers", calls.Load())
+	if g.Durable() < next {
+		t.Errorf("Durable %d < Next %d after the calls", g.Durable(), next)
+	}
+	fail.Store(true)
+	before := g.Durable()
+	if err := g.Sync(); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Errorf("panicking call: %v", err)
+	}
+	if g.Durable() != before {
+		t.Errorf("a failed call counted as durable")
+	}
+	fail.Store(false)
+	if err := g.Sync(); err != nil {
+		t.Errorf("after a failure: %v", err)
 	}
 }

@@ -42,10 +42,10 @@ import (
 // arrival time.
 //
 // Durability (group commit): after its file is written (and fsynced, in
-// fsync mode), each Store waits for a committer goroutine that fsyncs the
-// directory once for every writer waiting at that moment; only then does
-// it return. With Options.SyncFS the files are not fsynced one by one:
-// the committer makes each batch durable with one syncfs(2). A crash
+// fsync mode), each Store waits for a shared call (safeio.Group) that
+// fsyncs the directory once for every writer waiting at that moment; only
+// then does it return. With Options.SyncFS the files are not fsynced one
+// by one: that shared call is one syncfs(2) per batch. A crash
 // before a batch is durable can leave a file that is short or garbled;
 // Open finds that by its trailer, sizes and checksums and removes the
 // entry, which no client was told was accepted. A garbled state file
@@ -126,8 +126,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type Spool struct {
 	dir    string
 	fs     safeio.FS
-	syncfs bool // group commit by syncfs; false: fsync per file
-	commit *committer
+	syncfs bool          // group commit by syncfs; false: fsync per file
+	commit *safeio.Group // shared durability call: syncfs, or directory fsync
+	closed atomic.Bool
 	seq    atomic.Uint64
 	// sideFiles holds the ids that have (or may have) a .state or .hdr
 	// file: found at Open or written since. Most messages leave at their
@@ -178,9 +179,10 @@ var ErrNotFound = errors.New("spool: no such entry")
 // interrupted Store left behind: temporary files, files whose trailer,
 // meta data or body checksum does not hold (never acknowledged, since
 // Store returns only once the file is durable), and state or header files
-// without their message. The body of every entry not yet tried is read to
-// check it. Writes are fsynced file by file, with directory fsyncs shared
-// between concurrent writers.
+// without their message. The body of every entry is read to check it; an
+// entry that had delivery state and fails is kept as .corrupt-<id>.msg.
+// Writes are fsynced file by file, with directory fsyncs shared between
+// concurrent writers.
 func Open(dir string) (*Spool, error) {
 	return OpenWith(dir, Options{})
 }
@@ -222,12 +224,11 @@ func OpenWith(dir string, o Options) (*Spool, error) {
 		}
 	}
 	if s.syncfs {
-		s.commit = newCommitter(func() error { return fsys.SyncFS(dir) })
+		s.commit = &safeio.Group{Fn: func() error { return fsys.SyncFS(dir) }}
 	} else {
-		s.commit = newCommitter(func() error { return fsys.SyncDir(dir) })
+		s.commit = &safeio.Group{Fn: func() error { return fsys.SyncDir(dir) }}
 	}
 	if err := s.clean(); err != nil {
-		s.commit.stop()
 		return nil, err
 	}
 	return s, nil
@@ -236,10 +237,22 @@ func OpenWith(dir string, o Options) (*Spool, error) {
 // Dir is the spool directory.
 func (s *Spool) Dir() string { return s.dir }
 
-// Close stops the background committer. Stores must not be running.
+// Close ends the spool: later stores and commits fail. Stores must not
+// be running.
 func (s *Spool) Close() error {
-	s.commit.stop()
+	s.closed.Store(true)
 	return nil
+}
+
+var errClosed = errors.New("spool closed")
+
+// sync waits for a shared durability call that started after it was
+// called (group commit).
+func (s *Spool) sync() error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	return s.commit.Sync()
 }
 
 func (s *Spool) clean() error {
@@ -378,7 +391,7 @@ func (s *Spool) convert(id string) (bool, error) {
 	if err := s.write(&e, body); err != nil {
 		return false, wrap("convert "+id, err)
 	}
-	return true, wrap("convert "+id, s.commit.sync())
+	return true, wrap("convert "+id, s.sync())
 }
 
 // newID returns a unique id that sorts by creation time: microseconds
@@ -404,7 +417,7 @@ func (s *Spool) Store(env Envelope, r io.Reader) (string, error) {
 	if err := s.write(e, r); err != nil {
 		return "", wrap("store", err)
 	}
-	if err := s.commit.sync(); err != nil {
+	if err := s.sync(); err != nil {
 		s.removeFiles(e.ID)
 		return "", wrap("store sync", err)
 	}
@@ -420,7 +433,7 @@ func (s *Spool) write(e *Entry, r io.Reader) (err error) {
 	// there is one: creating a file (allocating an inode) is the most
 	// expensive step of a store on a busy ext4 spool, a rename is cheap.
 	var f safeio.File
-	free, ok := s.pool.get(s.commit.durable.Load())
+	free, ok := s.pool.get(s.commit.Durable())
 	if ok {
 		f, err = safeio.OpenWrite(free)
 		if err != nil {
@@ -523,7 +536,7 @@ func (s *Spool) durable(names ...string) error {
 			return err
 		}
 	}
-	return s.commit.sync()
+	return s.sync()
 }
 
 func (s *Spool) removeFiles(id string) {
@@ -802,7 +815,7 @@ func (s *Spool) Remove(id string) error {
 		return ErrNotFound
 	}
 	path := filepath.Join(s.dir, id+msgExt)
-	if err := s.pool.put(path, s.fs, s.commit.started.Load()+1); err != nil {
+	if err := s.pool.put(path, s.fs, s.commit.Next()); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return ErrNotFound
 		}
@@ -915,69 +928,3 @@ func (p *freePool) adopt(name string, size int64) bool {
 	p.bytes += size
 	return true
 }
-
-// committer batches directory fsyncs: callers that ask while one fsync
-// runs share the next one. Nobody returns before an fsync that started
-// after its request has finished.
-type committer struct {
-	syncDir func() error
-	// started counts the commits begun; durable is the last one that
-	// succeeded: what was done before commit n began is durable once
-	// durable >= n.
-	started, durable atomic.Uint64
-	reqs             chan chan error
-	done             chan struct{}
-	once             sync.Once
-}
-
-func newCommitter(syncDir func() error) *committer {
-	c := &committer{syncDir: syncDir, reqs: make(chan chan error, 256), done: make(chan struct{})}
-	go c.run()
-	return c
-}
-
-func (c *committer) run() {
-	var batch []chan error
-	for {
-		select {
-		case r := <-c.reqs:
-			batch = append(batch[:0], r)
-		case <-c.done:
-			return
-		}
-	drain:
-		for {
-			select {
-			case r := <-c.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		gen := c.started.Add(1)
-		err := c.syncDir()
-		if err == nil {
-			c.durable.Store(gen)
-		}
-		for _, r := range batch {
-			r <- err
-		}
-	}
-}
-
-func (c *committer) sync() error {
-	r := make(chan error, 1)
-	select {
-	case c.reqs <- r:
-	case <-c.done:
-		return errors.New("spool closed")
-	}
-	select {
-	case err := <-r:
-		return err
-	case <-c.done:
-		return errors.New("spool closed")
-	}
-}
-
-func (c *committer) stop() { c.once.Do(func() { close(c.done) }) }
