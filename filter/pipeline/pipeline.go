@@ -43,6 +43,7 @@ type Pipeline struct {
 	extract *extract.Extractor
 	judge   *judge.Judge
 	auth    *auth.Checker
+	known   *sender.Known // the supplier's domains, prepared once
 	drafts  DraftSink
 	log     *slog.Logger
 	metrics *Metrics
@@ -92,7 +93,7 @@ func New(cfg *config.Config, ch *auth.Checker, drafts DraftSink, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("classifier: %w", err)
 	}
-	return &Pipeline{cfg: cfg, extract: x, judge: j, auth: ch, drafts: drafts, log: log}, nil
+	return &Pipeline{cfg: cfg, extract: x, judge: j, auth: ch, known: sender.Prepare(&cfg.Supplier), drafts: drafts, log: log}, nil
 }
 
 // Result is everything the pipeline found about one message.
@@ -154,7 +155,7 @@ func (p *Pipeline) Analyze(ctx context.Context, env spool.Envelope, open Opener)
 	res.Auth = p.authenticate(ctx, env, m, open)
 	p.enter()
 	held = true
-	res.Sender = sender.Analyze(m, &p.cfg.Supplier, res.Auth.DKIMDomains)
+	res.Sender = p.known.Analyze(m, res.Auth.DKIMDomains)
 	fields := p.extract.Extract(m)
 	senderSignals := append(slices.Clone(res.Sender), res.Auth.Signals...)
 	res.Verdict = p.judge.Judge(m, fields, senderSignals)

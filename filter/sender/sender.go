@@ -49,14 +49,13 @@ var (
 // above. s gives our domain, competitors and customers; dkimDomains are
 // the d= of the message's DKIM signatures (auth.Result.DKIMDomains).
 //
-// The supplier's domains are normalised once per configuration, not per
-// message: Analyze keeps the last supplier it prepared (see Prepare) and
-// prepares again when s is another one or its domains changed.
+// It prepares s for this one call; the relay prepares its supplier once
+// per configuration (Prepare) and calls Known.Analyze.
 func Analyze(m *decode.Message, s *config.Supplier, dkimDomains []string) []string {
 	if m == nil {
 		return nil
 	}
-	return preparedFor(s).Analyze(m, dkimDomains)
+	return Prepare(s).Analyze(m, dkimDomains)
 }
 
 // Known is a supplier's own, competitors' and customers' domains prepared
@@ -64,10 +63,6 @@ func Analyze(m *decode.Message, s *config.Supplier, dkimDomains []string) []stri
 // with Prepare when the configuration is loaded; it is read-only and safe
 // for concurrent use.
 type Known struct {
-	src         *config.Supplier
-	srcDomain   string
-	srcComp     []string // copies of the configured lists, to notice edits
-	srcCust     []string
 	own         string
 	ownLabel    *label // nil when own is empty or has no registrable label
 	competitors []string
@@ -100,13 +95,10 @@ func (k *Known) label(d string) *label {
 
 // Prepare builds the Known domains of s (which may be nil).
 func Prepare(s *config.Supplier) *Known {
-	k := &Known{src: s}
+	k := &Known{}
 	if s == nil {
 		return k
 	}
-	k.srcDomain = s.Domain
-	k.srcComp = slices.Clone(s.Competitors)
-	k.srcCust = slices.Clone(s.Customers)
 	k.own = cleanDomain(s.Domain)
 	if k.own != "" {
 		if l, ok := parseLabel(k.own); ok {
@@ -127,27 +119,6 @@ func Prepare(s *config.Supplier) *Known {
 		}
 	}
 	return k
-}
-
-// preparedFor is the Known of s, from a one-entry cache: the daemon has
-// one supplier at a time, and a reload (a new *config.Supplier, or the
-// same one edited) prepares the new one.
-func preparedFor(s *config.Supplier) *Known {
-	if k := lastKnown.Load(); k != nil && k.isFor(s) {
-		return k
-	}
-	k := Prepare(s)
-	lastKnown.Store(k)
-	return k
-}
-
-var lastKnown atomic.Pointer[Known]
-
-func (k *Known) isFor(s *config.Supplier) bool {
-	if k.src != s {
-		return false
-	}
-	return s == nil || k.srcDomain == s.Domain && slices.Equal(k.srcComp, s.Competitors) && slices.Equal(k.srcCust, s.Customers)
 }
 
 // Analyze is the package's Analyze with the supplier prepared.
